@@ -1,0 +1,1 @@
+return LocalTls.Cli.LocalTlsCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,2 @@
+namespace LocalTls;
+internal static class Placeholder { }
