@@ -1,0 +1,295 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace LocalTls.StepCa;
+
+/// <summary>One file of a step-ca installation.</summary>
+/// <param name="RelativePath">The path under the layout's root, with <c>/</c>, e.g. <c>config/ca.json</c>.</param>
+/// <param name="Content">The text of the file.</param>
+/// <param name="IsSecret">Whether the file is a key or password: written 0600, and a Kubernetes Secret rather than a ConfigMap.</param>
+public sealed record StepCaFile(string RelativePath, string Content, bool IsSecret);
+
+/// <summary>Every file a step-ca needs, rendered for one layout.</summary>
+public sealed class StepCaFileSet
+{
+    internal StepCaFileSet(StepCaLayout layout, IReadOnlyList<StepCaFile> files, bool passwordProtected, string rootFingerprint)
+    {
+        Layout = layout;
+        Files = files;
+        PasswordProtected = passwordProtected;
+        RootFingerprint = rootFingerprint;
+    }
+
+    /// <summary>The layout the paths inside the files refer to.</summary>
+    public StepCaLayout Layout { get; }
+
+    /// <summary>The files, in the order they are written: certificates and keys first, <c>ca.json</c> last.</summary>
+    public IReadOnlyList<StepCaFile> Files { get; }
+
+    /// <summary>Whether the intermediate key is encrypted, so step-ca needs <c>--password-file</c>.</summary>
+    public bool PasswordProtected { get; }
+
+    /// <summary>The root's SHA-256 fingerprint, lower-case hex, as step-ca prints it.</summary>
+    public string RootFingerprint { get; }
+
+    /// <summary>The step-ca arguments for these files (see <see cref="StepCaCommandLine.Arguments"/>).</summary>
+    /// <param name="resolver">An optional DNS resolver, <c>host:port</c>.</param>
+    public IReadOnlyList<string> Arguments(string? resolver = null) => StepCaCommandLine.Arguments(Layout, PasswordProtected, resolver);
+
+    /// <summary>The file at a relative path, or <see langword="null"/>.</summary>
+    public StepCaFile? this[string relativePath] => Files.FirstOrDefault(f => f.RelativePath == relativePath);
+}
+
+/// <summary>Renders step-ca's files from CA material and writes them to disk atomically.</summary>
+public static class StepCaFiles
+{
+    /// <summary>
+    /// Renders the files: root and intermediate certificates, the intermediate key (encrypted when
+    /// <paramref name="password"/> is given, plus <c>secrets/password</c>), <c>defaults.json</c> and <c>ca.json</c>.
+    /// </summary>
+    /// <param name="layout">The layout as step-ca sees it (paths inside <c>ca.json</c>).</param>
+    /// <param name="options">What goes into <c>ca.json</c>.</param>
+    /// <param name="rootCertificatePem">The root certificate, PEM.</param>
+    /// <param name="intermediateCertificatePem">The intermediate certificate, PEM.</param>
+    /// <param name="intermediateKeyPem">The intermediate private key, unencrypted PEM (PKCS#8, SEC1 EC or PKCS#1 RSA).</param>
+    /// <param name="password">When given, the key is written as encrypted PKCS#8 (PBES2, PBKDF2-SHA256, AES-256-CBC) and step-ca gets <c>--password-file</c>.</param>
+    /// <param name="caUrl">The <c>ca-url</c> of <c>defaults.json</c>; default <see cref="StepCaConfig.BaseUrl(StepCaOptions)"/>.</param>
+    /// <exception cref="StepCaConfigurationException">The options are not valid.</exception>
+    /// <exception cref="StepCaException">A PEM input is not what it should be, or the password cannot be used.</exception>
+    public static StepCaFileSet Render(
+        StepCaLayout layout,
+        StepCaOptions options,
+        string rootCertificatePem,
+        string intermediateCertificatePem,
+        string intermediateKeyPem,
+        string? password = null,
+        Uri? caUrl = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(options);
+        var caJson = StepCaConfig.RenderCaJson(layout, options);
+        var fingerprint = Fingerprint(rootCertificatePem, "root certificate");
+        RequireCertificate(intermediateCertificatePem, "intermediate certificate");
+        RequireBlock(intermediateKeyPem, "intermediate key", label => label.EndsWith("PRIVATE KEY", StringComparison.Ordinal), "'-----BEGIN PRIVATE KEY-----'");
+
+        var files = new List<StepCaFile>
+        {
+            new(StepCaLayout.RootCertificateFile, Normalize(rootCertificatePem), false),
+            new(StepCaLayout.IntermediateCertificateFile, Normalize(intermediateCertificatePem), false),
+        };
+        if (password is null)
+        {
+            files.Add(new(StepCaLayout.IntermediateKeyFile, Normalize(intermediateKeyPem), true));
+        }
+        else
+        {
+            ValidatePassword(password);
+            files.Add(new(StepCaLayout.IntermediateKeyFile, StepCaKeyEncryption.Encrypt(intermediateKeyPem, password), true));
+            files.Add(new(StepCaLayout.PasswordFile, password, true));
+        }
+
+        files.Add(new(StepCaLayout.DefaultsFile, StepCaConfig.RenderDefaultsJson(layout, caUrl ?? StepCaConfig.BaseUrl(options), fingerprint), false));
+        files.Add(new(StepCaLayout.CaConfigFile, caJson, false));
+        return new StepCaFileSet(layout, files, password is not null, fingerprint);
+    }
+
+    /// <summary>
+    /// Renders the files for a layout on this machine and writes them under its root
+    /// (see <see cref="Write(StepCaFileSet, string)"/>).
+    /// </summary>
+    /// <returns>What was written; <see cref="StepCaFileSet.Arguments"/> gives step-ca's command line.</returns>
+    /// <exception cref="StepCaException">The inputs are not valid, or the folder cannot be written.</exception>
+    public static StepCaFileSet Write(
+        StepCaLayout layout,
+        StepCaOptions options,
+        string rootCertificatePem,
+        string intermediateCertificatePem,
+        string intermediateKeyPem,
+        string? password = null)
+    {
+        var files = Render(layout, options, rootCertificatePem, intermediateCertificatePem, intermediateKeyPem, password);
+        Write(files, layout.Root);
+        return files;
+    }
+
+    /// <summary>
+    /// Writes a file set under <paramref name="directory"/> (for a container: the host folder mounted at
+    /// <c>/home/step</c>). Creates <c>config</c>, <c>certs</c>, <c>secrets</c> (0700) and <c>db</c> (0700);
+    /// each file is written to a temporary file beside it and renamed over the old one, keys and password with
+    /// mode 0600 on Unix, <c>ca.json</c> last, so a reader never sees a half-written file. A stale
+    /// <c>secrets/password</c> is removed when the key is not encrypted. The database is left alone.
+    /// </summary>
+    /// <exception cref="StepCaException">The folder cannot be created or written; the message names it.</exception>
+    public static void Write(StepCaFileSet files, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var root = Path.GetFullPath(directory);
+        var target = StepCaLayout.Host(root);
+        string current = root;
+        try
+        {
+            foreach (var (folder, secret) in new[] { (target.ConfigDirectory, false), (target.CertsDirectory, false), (target.SecretsDirectory, true), (target.DbDirectory, true) })
+            {
+                current = folder;
+                CreateDirectory(folder, secret);
+            }
+
+            foreach (var file in files.Files)
+            {
+                current = target.Resolve(file.RelativePath);
+                CreateDirectory(Path.GetDirectoryName(current)!, file.IsSecret);
+                WriteAtomically(current, file.Content, file.IsSecret);
+            }
+
+            if (!files.PasswordProtected)
+            {
+                current = target.PasswordPath;
+                File.Delete(current);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StepCaException(
+                $"Cannot write step-ca's files under '{root}' (at '{current}'): {e.Message} Choose a folder this process can create and write, or fix its permissions.", e);
+        }
+    }
+
+    internal static string Fingerprint(string certificatePem, string what)
+    {
+        var der = RequireCertificate(certificatePem, what);
+        return Convert.ToHexStringLower(SHA256.HashData(der));
+    }
+
+    private static byte[] RequireCertificate(string pem, string what)
+    {
+        var (_, der) = RequireBlock(pem, what, label => label == "CERTIFICATE", "'-----BEGIN CERTIFICATE-----'");
+        try
+        {
+            using var certificate = X509CertificateLoader.LoadCertificate(der);
+            return certificate.RawData;
+        }
+        catch (CryptographicException e)
+        {
+            throw new StepCaException($"The {what} is not a valid X.509 certificate ({e.Message}). Export it again as PEM.", e);
+        }
+    }
+
+    private static (string Label, byte[] Der) RequireBlock(string pem, string what, Func<string, bool> accept, string expected)
+    {
+        if (string.IsNullOrWhiteSpace(pem))
+        {
+            throw new StepCaException($"The {what} is empty: it must be PEM text starting with {expected}.");
+        }
+
+        var text = pem.AsSpan();
+        while (PemEncoding.TryFind(text, out var fields))
+        {
+            var label = text[fields.Label].ToString();
+            if (accept(label))
+            {
+                var der = new byte[fields.DecodedDataLength];
+                if (!Convert.TryFromBase64Chars(text[fields.Base64Data], der, out var written))
+                {
+                    throw new StepCaException($"The {what} has a '{label}' block whose base64 is broken. Export it again as PEM.");
+                }
+
+                return (label, der[..written]);
+            }
+
+            text = text[fields.Location.End.Value..];
+        }
+
+        throw new StepCaException($"The {what} has no {expected} block. Give it as PEM text.");
+    }
+
+    private static void ValidatePassword(string password)
+    {
+        if (password.Length == 0)
+        {
+            throw new StepCaException("The intermediate key password is empty: give a non-empty password, or null to leave the key unencrypted.");
+        }
+
+        if (password.Length != password.TrimEnd().Length)
+        {
+            throw new StepCaException("The intermediate key password ends with whitespace, which step-ca strips when it reads --password-file: remove the trailing whitespace.");
+        }
+    }
+
+    private static string Normalize(string pem)
+    {
+        var text = pem.ReplaceLineEndings("\n").Trim();
+        return text + "\n";
+    }
+
+    private static void CreateDirectory(string path, bool secret)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        var mode = secret
+            ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (Directory.Exists(path))
+        {
+            if (secret)
+            {
+                File.SetUnixFileMode(path, mode);
+            }
+
+            return;
+        }
+
+        Directory.CreateDirectory(path, mode);
+    }
+
+    private static void WriteAtomically(string path, string content, bool secret)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = secret
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        }
+
+        try
+        {
+            using (var stream = new FileStream(temp, options))
+            {
+                if (!OperatingSystem.IsWindows() && secret)
+                {
+                    File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+
+                var bytes = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(content);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The temporary file is named so nothing reads it; leaving it is harmless.
+        }
+    }
+}
