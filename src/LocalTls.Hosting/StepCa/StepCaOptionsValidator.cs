@@ -134,15 +134,14 @@ internal static partial class StepCaOptionsValidator
     private static string? SuggestHost(string name)
     {
         var text = name.Trim();
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host))
+        foreach (var candidate in new[] { text, "https://" + text })
         {
-            return uri.Host.Trim('[', ']');
-        }
-
-        if (Uri.TryCreate("https://" + text, UriKind.Absolute, out uri) && !string.IsNullOrEmpty(uri.Host))
-        {
-            var host = uri.Host.Trim('[', ']');
-            return IsDnsNameOrIp(host, allowWildcard: true) ? host : null;
+            if (Uri.TryCreate(candidate, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host))
+            {
+                // Only a host written out in the entry: Uri would turn "1.2.3" into "1.2.0.3".
+                var host = uri.Host.Trim('[', ']');
+                return IsDnsNameOrIp(host, allowWildcard: true) && text.Contains(host, StringComparison.OrdinalIgnoreCase) ? host : null;
+            }
         }
 
         return null;
