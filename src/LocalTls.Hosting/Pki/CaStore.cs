@@ -93,6 +93,8 @@ public sealed class CaStore
     /// </example>
     public CaMaterial LoadOrCreate(CaOptions? options = null, bool force = false, TimeProvider? time = null)
     {
+        // Bad options are an error even when the existing CA makes them moot: the user meant something.
+        options?.Validate();
         using var _ = Lock();
         if (Exists && !force)
         {
