@@ -1,2 +1,0 @@
-namespace LocalTls;
-internal static class Placeholder { }
