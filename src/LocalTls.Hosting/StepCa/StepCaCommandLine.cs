@@ -4,9 +4,10 @@ namespace LocalTls.StepCa;
 public static class StepCaCommandLine
 {
     /// <summary>
-    /// The arguments after the <c>step-ca</c> executable: the <c>ca.json</c> path, then
-    /// <c>--password-file {secrets/password}</c> when the intermediate key is encrypted, then
-    /// <c>--resolver {host:port}</c> when a DNS resolver is given.
+    /// The arguments after the <c>step-ca</c> executable: <c>--password-file {secrets/password}</c> when the
+    /// intermediate key is encrypted, <c>--resolver {host:port}</c> when a DNS resolver is given, and the
+    /// <c>ca.json</c> path last. The flags must come first: step-ca 0.19.0 (urfave/cli v1) stops reading flags at
+    /// the first positional argument and fails with "too many positional arguments".
     /// </summary>
     /// <param name="layout">Where the files are, as step-ca sees them.</param>
     /// <param name="passwordFile">Whether the intermediate key is encrypted and <see cref="StepCaLayout.PasswordPath"/> holds its password.</param>
@@ -15,7 +16,7 @@ public static class StepCaCommandLine
     public static IReadOnlyList<string> Arguments(StepCaLayout layout, bool passwordFile = false, string? resolver = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var args = new List<string> { layout.CaConfigPath };
+        var args = new List<string>();
         if (passwordFile)
         {
             args.Add("--password-file");
@@ -33,6 +34,7 @@ public static class StepCaCommandLine
             args.Add(resolver);
         }
 
+        args.Add(layout.CaConfigPath);
         return args;
     }
 }

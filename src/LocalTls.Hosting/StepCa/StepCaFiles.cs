@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using LocalTls.Pki;
 
 namespace LocalTls.StepCa;
 
@@ -44,6 +45,38 @@ public sealed class StepCaFileSet
 public static class StepCaFiles
 {
     /// <summary>
+    /// Renders the files for CA material from <see cref="CaGenerator"/> or the CA store (see
+    /// <see cref="Render(StepCaLayout, StepCaOptions, string, string, string, string?, Uri?)"/>).
+    /// The root key, if the material has it, is never written.
+    /// </summary>
+    /// <exception cref="StepCaConfigurationException">The options are not valid.</exception>
+    /// <exception cref="StepCaException">The password cannot be used.</exception>
+    public static StepCaFileSet Render(StepCaLayout layout, StepCaOptions options, CaMaterial material, string? password = null, Uri? caUrl = null)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        ArgumentNullException.ThrowIfNull(options);
+        var forbidden = (options.DnsNames ?? []).Where(n => !string.IsNullOrWhiteSpace(n) && !material.Permits(n.Trim())).ToList();
+        if (forbidden.Count > 0)
+        {
+            throw new StepCaException(
+                $"The root's name constraints do not permit {string.Join(", ", forbidden.Select(n => $"'{n}'"))} in StepCaOptions.DnsNames, so every client (Go, OpenSSL, .NET) would reject step-ca's own certificate. " +
+                $"Remove {(forbidden.Count == 1 ? "it" : "them")} from DnsNames, or create the CA with {(forbidden.Count == 1 ? "it" : "them")} in CaOptions.PermittedDnsDomains / PermittedIpRanges. Permitted: {material.NameConstraints}.");
+        }
+
+        return Render(layout, options, material.RootCertificatePem, material.IntermediateCertificatePem, material.IntermediateKeyPem, password, caUrl);
+    }
+
+    /// <summary>Renders the files for CA material and writes them under the layout's root (see <see cref="Write(StepCaFileSet, string)"/>).</summary>
+    /// <returns>What was written; <see cref="StepCaFileSet.Arguments"/> gives step-ca's command line.</returns>
+    /// <exception cref="StepCaException">The inputs are not valid, or the folder cannot be written.</exception>
+    public static StepCaFileSet Write(StepCaLayout layout, StepCaOptions options, CaMaterial material, string? password = null)
+    {
+        var files = Render(layout, options, material, password);
+        Write(files, layout.Root);
+        return files;
+    }
+
+    /// <summary>
     /// Renders the files: root and intermediate certificates, the intermediate key (encrypted when
     /// <paramref name="password"/> is given, plus <c>secrets/password</c>), <c>defaults.json</c> and <c>ca.json</c>.
     /// </summary>
@@ -51,7 +84,7 @@ public static class StepCaFiles
     /// <param name="options">What goes into <c>ca.json</c>.</param>
     /// <param name="rootCertificatePem">The root certificate, PEM.</param>
     /// <param name="intermediateCertificatePem">The intermediate certificate, PEM.</param>
-    /// <param name="intermediateKeyPem">The intermediate private key, unencrypted PEM (PKCS#8, SEC1 EC or PKCS#1 RSA).</param>
+    /// <param name="intermediateKeyPem">The intermediate private key, PEM (PKCS#8, SEC1 EC or PKCS#1 RSA; encrypted PKCS#8 when <paramref name="password"/> is its password).</param>
     /// <param name="password">When given, the key is written as encrypted PKCS#8 (PBES2, PBKDF2-SHA256, AES-256-CBC) and step-ca gets <c>--password-file</c>.</param>
     /// <param name="caUrl">The <c>ca-url</c> of <c>defaults.json</c>; default <see cref="StepCaConfig.BaseUrl(StepCaOptions)"/>.</param>
     /// <exception cref="StepCaConfigurationException">The options are not valid.</exception>
@@ -70,7 +103,11 @@ public static class StepCaFiles
         var caJson = StepCaConfig.RenderCaJson(layout, options);
         var fingerprint = Fingerprint(rootCertificatePem, "root certificate");
         RequireCertificate(intermediateCertificatePem, "intermediate certificate");
-        RequireBlock(intermediateKeyPem, "intermediate key", label => label.EndsWith("PRIVATE KEY", StringComparison.Ordinal), "'-----BEGIN PRIVATE KEY-----'");
+        var (keyLabel, _) = RequireBlock(intermediateKeyPem, "intermediate key", label => label.EndsWith("PRIVATE KEY", StringComparison.Ordinal), "'-----BEGIN PRIVATE KEY-----'");
+        if (password is null && keyLabel == "ENCRYPTED PRIVATE KEY")
+        {
+            throw new StepCaException("The intermediate key is encrypted but no password was given: pass its password, so step-ca is started with --password-file.");
+        }
 
         var files = new List<StepCaFile>
         {

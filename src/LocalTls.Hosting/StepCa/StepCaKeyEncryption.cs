@@ -1,43 +1,26 @@
-using System.Security.Cryptography;
+using LocalTls.Pki;
 
 namespace LocalTls.StepCa;
 
 /// <summary>Encrypts a private key as PKCS#8 <c>ENCRYPTED PRIVATE KEY</c> PEM that step-ca (go.step.sm/crypto/pemutil) decrypts.</summary>
 internal static class StepCaKeyEncryption
 {
-    /// <summary>PBKDF2 rounds, as <c>step crypto</c> uses (pemutil.PBKDF2Iterations).</summary>
-    internal const int Iterations = 100_000;
-
-    /// <summary>PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC: the scheme pemutil writes and reads.</summary>
+    /// <summary>
+    /// PBES2 with PBKDF2-HMAC-SHA256 (100,000 rounds) and AES-256-CBC, via <see cref="Pem.EncodeEncryptedPrivateKey"/>:
+    /// one of the schemes pemutil reads (it takes PBES2/PBKDF2 with AES or 3DES, and legacy "Proc-Type: 4,ENCRYPTED").
+    /// An already encrypted input is decrypted with the same password first.
+    /// </summary>
+    /// <exception cref="StepCaException">The key cannot be read.</exception>
     public static string Encrypt(string keyPem, string password)
     {
-        var parameters = new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, Iterations);
-        AsymmetricAlgorithm key = Import(keyPem);
-        using (key)
+        try
         {
-            return key.ExportEncryptedPkcs8PrivateKeyPem(password.AsSpan(), parameters).ReplaceLineEndings("\n") + "\n";
+            var key = Pem.ReadPrivateKey(keyPem, "intermediate key", password);
+            return Pem.EncodeEncryptedPrivateKey(key, password);
         }
-    }
-
-    private static AsymmetricAlgorithm Import(string keyPem)
-    {
-        var failures = new List<string>();
-        foreach (var create in new Func<AsymmetricAlgorithm>[] { ECDsa.Create, RSA.Create })
+        catch (PkiException e)
         {
-            var key = create();
-            try
-            {
-                key.ImportFromPem(keyPem);
-                return key;
-            }
-            catch (Exception e) when (e is CryptographicException or ArgumentException)
-            {
-                failures.Add(e.Message);
-                key.Dispose();
-            }
+            throw new StepCaException(e.Message, e);
         }
-
-        throw new StepCaException(
-            $"The intermediate key could not be read as an unencrypted EC or RSA private key ({string.Join("; ", failures.Distinct())}). Give it as PKCS#8 PEM ('-----BEGIN PRIVATE KEY-----'), or pass no password to write it as it is.");
     }
 }

@@ -3,9 +3,14 @@ namespace LocalTls.StepCa;
 /// <summary>What goes into step-ca's <c>ca.json</c>, apart from the file paths (see <see cref="StepCaLayout"/>).</summary>
 public sealed class StepCaOptions
 {
-    /// <summary>The in-cluster Service names step-ca answers to by default (Service <c>step-ca</c> in namespace <c>step-ca</c>).</summary>
+    /// <summary>
+    /// The in-cluster Service names step-ca answers to by default (Service <c>step-ca</c> in namespace <c>step-ca</c>).
+    /// The bare <c>step-ca</c> is left out on purpose: a root made with the default name constraints
+    /// (<see cref="LocalTls.Pki.CaOptions.DefaultPermittedDnsDomains"/>) does not permit it, and one SAN outside the
+    /// constraints makes every client (Go, OpenSSL, .NET) reject step-ca's own certificate.
+    /// </summary>
     public static IReadOnlyList<string> ClusterServiceDnsNames { get; } =
-        ["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc", "step-ca"];
+        ["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc"];
 
     /// <summary>Where step-ca listens: <c>host:port</c>, <c>:port</c> for every interface, <c>[::1]:port</c> for IPv6. Default <c>:9000</c>.</summary>
     public string Address { get; set; } = ":9000";

@@ -490,6 +490,12 @@ public sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
                 $"step-ca could not listen on {address}: the port is already in use by another process (perhaps another step-ca). Stop that process, or choose a free port in StepCaOptions.Address (e.g. LoopbackPort.GetFree()). step-ca exited with code {code}. {LastLines()}");
         }
 
+        if (lines.Any(l => l.Text.Contains("decryption password incorrect", StringComparison.OrdinalIgnoreCase)))
+        {
+            return new StepCaException(
+                $"step-ca could not decrypt the intermediate key: the password in --password-file is not the one the key was encrypted with. Write the layout again with the right password (StepCaFiles.Write). step-ca exited with code {code}. {LastLines()}");
+        }
+
         return new StepCaException($"step-ca exited with code {code} after {after.TotalSeconds:0.0} s, before it was healthy. {LastLines()}");
     }
 

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using LocalTls.StepCa;
 
+using LocalTls.Tests.TestSupport;
+
 namespace LocalTls.Tests.StepCa;
 
 public class StepCaConfigTests
@@ -18,7 +20,7 @@ public class StepCaConfigTests
         Assert.Equal("/home/step/certs/intermediate_ca.crt", (string?)json["crt"]);
         Assert.Equal("/home/step/secrets/intermediate_ca_key", (string?)json["key"]);
         Assert.Equal(":9000", (string?)json["address"]);
-        Assert.Equal(["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc", "step-ca"], Strings(json["dnsNames"]));
+        Assert.Equal(["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc"], Strings(json["dnsNames"]));
         Assert.Equal("text", (string?)json["logger"]!["format"]);
         Assert.Equal("badgerv2", (string?)json["db"]!["type"]);
         Assert.Equal("/home/step/db", (string?)json["db"]!["dataSource"]);
@@ -90,7 +92,7 @@ public class StepCaConfigTests
         Assert.Equal("127.0.0.1:9443", (string?)json["address"]);
         Assert.Equal("json", (string?)json["logger"]!["format"]);
         Assert.Equal("fileio", (string?)json["db"]!["badgerFileLoadingMode"]);
-        Assert.Equal(["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc", "step-ca", "localhost", "127.0.0.1"], Strings(json["dnsNames"]));
+        Assert.Equal(["step-ca.step-ca.svc.cluster.local", "step-ca.step-ca.svc", "localhost", "127.0.0.1"], Strings(json["dnsNames"]));
         Assert.Equal("48h", (string?)json["authority"]!["claims"]!["maxTLSCertDuration"]);
         Assert.Equal("1h30m", (string?)json["authority"]!["claims"]!["defaultTLSCertDuration"]);
         Assert.Null(json["authority"]!["claims"]!["minTLSCertDuration"]);

@@ -1,5 +1,7 @@
 using LocalTls.StepCa;
 
+using LocalTls.Tests.TestSupport;
+
 namespace LocalTls.Tests.StepCa;
 
 public class StepCaLayoutTests
@@ -77,17 +79,17 @@ public class StepCaLayoutTests
     }
 
     [Fact]
-    public void Command_line_has_the_config_then_password_file_then_resolver()
+    public void Command_line_has_the_flags_before_the_config_path()
     {
         Assert.Equal(["/home/step/config/ca.json"], StepCaCommandLine.Arguments(StepCaLayout.Container));
         Assert.Equal(
-            ["/home/step/config/ca.json", "--password-file", "/home/step/secrets/password"],
+            ["--password-file", "/home/step/secrets/password", "/home/step/config/ca.json"],
             StepCaCommandLine.Arguments(StepCaLayout.Container, passwordFile: true));
         Assert.Equal(
-            ["/home/step/config/ca.json", "--password-file", "/home/step/secrets/password", "--resolver", "127.0.0.1:5353"],
+            ["--password-file", "/home/step/secrets/password", "--resolver", "127.0.0.1:5353", "/home/step/config/ca.json"],
             StepCaCommandLine.Arguments(StepCaLayout.Container, passwordFile: true, resolver: "127.0.0.1:5353"));
         Assert.Equal(
-            ["/home/step/config/ca.json", "--resolver", "[::1]:53"],
+            ["--resolver", "[::1]:53", "/home/step/config/ca.json"],
             StepCaCommandLine.Arguments(StepCaLayout.Container, resolver: "[::1]:53"));
     }
 
