@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using LocalTls.Diagnostics;
 using LocalTls.Pki;
 
 namespace LocalTls.StepCa;
@@ -152,8 +153,9 @@ public static class StepCaFiles
     /// <summary>
     /// Writes a file set under <paramref name="directory"/> (for a container: the host folder mounted at
     /// <c>/home/step</c>). Creates <c>config</c>, <c>certs</c>, <c>secrets</c> (0700) and <c>db</c> (0700);
-    /// each file is written to a temporary file beside it and renamed over the old one, keys and password with
-    /// mode 0600 on Unix, <c>ca.json</c> last, so a reader never sees a half-written file. A stale
+    /// every file is first written to a temporary file beside it (keys and password with mode 0600 on Unix), and
+    /// only when all are on disk are they renamed over the old ones, <c>ca.json</c> last, so a reader never sees a
+    /// half-written file. A stale
     /// <c>secrets/password</c> is removed when the key is not encrypted. The database is left alone.
     /// </summary>
     /// <exception cref="StepCaException">The folder cannot be created or written; the message names it.</exception>
@@ -172,11 +174,14 @@ public static class StepCaFiles
                 CreateDirectory(folder, secret);
             }
 
-            foreach (var file in files.Files)
+            try
             {
-                current = target.Resolve(file.RelativePath);
-                CreateDirectory(Path.GetDirectoryName(current)!, file.IsSecret);
-                WriteAtomically(current, file.Content, file.IsSecret);
+                AtomicFiles.WriteAll([.. files.Files.Select(f => new FileToWrite(target.Resolve(f.RelativePath), f.Content, f.IsSecret))], $"step-ca's files under '{root}'");
+            }
+            catch (IOException e)
+            {
+                // AtomicFiles' message already names the folder and says what to do.
+                throw new StepCaException(e.Message, e);
             }
 
             if (!files.PasswordProtected)
@@ -281,52 +286,5 @@ public static class StepCaFiles
         }
 
         Directory.CreateDirectory(path, mode);
-    }
-
-    private static void WriteAtomically(string path, string content, bool secret)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = secret
-                ? UnixFileMode.UserRead | UnixFileMode.UserWrite
-                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        }
-
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-            {
-                if (!OperatingSystem.IsWindows() && secret)
-                {
-                    File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
-
-                var bytes = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(content);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The temporary file is named so nothing reads it; leaving it is harmless.
-        }
     }
 }

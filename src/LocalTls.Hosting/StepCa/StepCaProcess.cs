@@ -279,9 +279,8 @@ public sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
             return;
         }
 
-        if (!OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows() && TrySigTerm(_process.Id))
         {
-            _ = Kill(_process.Id, SigTerm);
             try
             {
                 await _exited.Task.WaitAsync(grace ?? TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -554,6 +553,19 @@ public sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
     }
 
     private const int SigTerm = 15;
+
+    private static bool TrySigTerm(int pid)
+    {
+        try
+        {
+            return Kill(pid, SigTerm) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // No usable libc: the caller kills the process instead.
+            return false;
+        }
+    }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
 #pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code; kill(2) takes two ints and marshals trivially.

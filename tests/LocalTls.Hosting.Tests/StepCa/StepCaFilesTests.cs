@@ -204,7 +204,8 @@ public class StepCaFilesTests
         var changed = HostOptions();
         changed.Address = "127.0.0.1:9001";
 
-        Assert.Throws<StepCaException>(() => StepCaFiles.Write(layout, changed, Ca.RootCertificatePem, Ca.IntermediateCertificatePem, Ca.IntermediateKeyPem));
+        var e = Assert.Throws<StepCaException>(() => StepCaFiles.Write(layout, changed, Ca.RootCertificatePem, Ca.IntermediateCertificatePem, Ca.IntermediateKeyPem));
+        Assert.Contains($"Could not write step-ca's files under '{temp.Path}'", e.Message);
         Assert.Equal(before, File.ReadAllText(layout.CaConfigPath));
         Assert.Empty(Directory.EnumerateFiles(temp.Path, "*.tmp", SearchOption.AllDirectories));
     }

@@ -40,6 +40,21 @@ public class StepCaProcessTests
         return await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>step-ca logs a request after answering it, so the line can come after the response.</summary>
+    private static async Task<string> WaitForLogAsync(StepCaProcess ca, Func<string, bool> match)
+    {
+        for (var stopwatch = Stopwatch.StartNew(); stopwatch.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(20, TestContext.Current.CancellationToken))
+        {
+            if (ca.RecentLog.FirstOrDefault(l => match(l.Text)) is { } line)
+            {
+                return line.Text;
+            }
+        }
+
+        Assert.Fail($"step-ca did not log the expected line; its last lines: {string.Join(Environment.NewLine, ca.RecentLog.TakeLast(10))}");
+        return "";
+    }
+
     [Fact]
     public async Task Host_layout_boots_answers_health_and_serves_the_acme_directory()
     {
@@ -94,6 +109,40 @@ public class StepCaProcessTests
         Assert.Equal($"https://step-ca.step-ca.svc.cluster.local:{port}/acme/acme/directory", directoryUrl.AbsoluteUri);
         var directory = await GetJsonAsync(client, directoryUrl);
         Assert.Equal($"https://step-ca.step-ca.svc.cluster.local:{port}/acme/acme/new-order", directory.GetProperty("newOrder").GetString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_field_we_render_is_accepted_by_step_ca(bool bbolt)
+    {
+        using var temp = new TempDirectory("stepca-fields");
+        var port = LoopbackPort.GetFree();
+        var options = LoopbackOptions(port, "127.0.0.1");
+        options.LogFormat = StepCaLogFormat.Json;
+        options.Database = bbolt
+            ? new StepCaDatabaseOptions { Type = StepCaDatabaseType.BBolt }
+            : new StepCaDatabaseOptions { BadgerFileLoadingMode = BadgerFileLoadingMode.FileIO };
+        options.Claims = new StepCaClaimsOptions { MinTlsCertDuration = TimeSpan.FromMinutes(1), MaxTlsCertDuration = TimeSpan.FromHours(48), DefaultTlsCertDuration = TimeSpan.FromHours(12) };
+        options.Provisioners =
+        [
+            new AcmeProvisionerOptions { ForceCN = true, Challenges = [AcmeChallengeType.Http01, AcmeChallengeType.Dns01] },
+            new AcmeProvisionerOptions { Name = "long-lived", Claims = new() { MaxTlsCertDuration = TimeSpan.FromDays(365), DefaultTlsCertDuration = TimeSpan.FromDays(30) } },
+        ];
+        var files = StepCaFiles.Write(StepCaLayout.Host(temp.Path), options, TestCa.Default);
+
+        await using var ca = await StartAsync(files);
+
+        using var client = ca.CreateHttpClient();
+        foreach (var name in new[] { "acme", "long-lived" })
+        {
+            var directory = await GetJsonAsync(client, StepCaConfig.AcmeDirectoryUrl(ca.PrimaryUrl!, name));
+            Assert.Equal($"https://127.0.0.1:{port}/acme/{name}/new-order", directory.GetProperty("newOrder").GetString());
+        }
+
+        Assert.True(bbolt ? File.Exists(Path.Combine(temp.Path, "db", "step.db")) : File.Exists(Path.Combine(temp.Path, "db", "MANIFEST")));
+        var requestLine = await WaitForLogAsync(ca, l => l.Contains("/acme/long-lived/directory", StringComparison.Ordinal));
+        Assert.StartsWith("{", requestLine);
     }
 
     [Fact]
