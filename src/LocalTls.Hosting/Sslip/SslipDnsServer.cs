@@ -96,14 +96,14 @@ public sealed class SslipDnsServer : IAsyncDisposable
     public long ErrorCount => Interlocked.Read(ref _errors);
 
     /// <summary>Starts a server listening on <see cref="SslipDnsServerOptions.EndPoint"/>.</summary>
-    /// <param name="options">Settings; defaults (127.0.0.1:5353, UDP and TCP, sslip.io and nip.io) when null.</param>
+    /// <param name="options">Settings; defaults (127.0.0.1:53535, UDP and TCP, sslip.io and nip.io) when null.</param>
     /// <returns>The running server; dispose it to stop.</returns>
     /// <exception cref="ArgumentException">The options are invalid (e.g. a non-loopback address).</exception>
     /// <exception cref="InvalidOperationException">The endpoint is already in use or cannot be bound.</exception>
     public static SslipDnsServer Start(SslipDnsServerOptions? options = null)
     {
         options ??= new SslipDnsServerOptions();
-        var requested = options.EndPoint ?? throw new ArgumentException("EndPoint is required, e.g. 127.0.0.1:5353", nameof(options));
+        var requested = options.EndPoint ?? throw new ArgumentException("EndPoint is required, e.g. 127.0.0.1:53535", nameof(options));
         if (!IPAddress.IsLoopback(requested.Address))
         {
             throw new ArgumentException(

@@ -5,11 +5,11 @@ namespace LocalTls.Sslip;
 /// <summary>Settings for <see cref="SslipDnsServer"/>.</summary>
 public sealed class SslipDnsServerOptions
 {
-    /// <summary>The default port: 5353.</summary>
-    public const int DefaultPort = 5353;
+    /// <summary>The default port: 53535 (5353 is mDNS, usually held by avahi or mDNSResponder).</summary>
+    public const int DefaultPort = 53535;
 
     /// <summary>
-    /// The loopback address and port to listen on (UDP, and TCP on the same port); 127.0.0.1:5353 by default.
+    /// The loopback address and port to listen on (UDP, and TCP on the same port); 127.0.0.1:53535 by default.
     /// Port 0 picks a free port, see <see cref="SslipDnsServer.EndPoint"/>. Only loopback addresses are accepted.
     /// </summary>
     public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
