@@ -17,16 +17,35 @@ public static partial class ManifestYaml
     public static string Write(IEnumerable<IKubernetesObject> objects)
     {
         ArgumentNullException.ThrowIfNull(objects);
+        return Emit(emitter =>
+        {
+            foreach (var obj in objects)
+            {
+                emitter.Emit(new DocumentStart(null, null, isImplicit: false));
+                Emit(emitter, JsonNode.Parse(KubernetesJson.Serialize(obj)));
+                emitter.Emit(new DocumentEnd(isImplicit: true));
+            }
+        });
+    }
+
+    /// <summary>One YAML document for a values tree (e.g. Helm chart values).</summary>
+    public static string WriteValues(JsonNode values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return Emit(emitter =>
+        {
+            emitter.Emit(new DocumentStart(null, null, isImplicit: true));
+            Emit(emitter, values);
+            emitter.Emit(new DocumentEnd(isImplicit: true));
+        });
+    }
+
+    private static string Emit(Action<IEmitter> documents)
+    {
         using var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var emitter = new Emitter(text, new EmitterSettings().WithBestIndent(2).WithBestWidth(int.MaxValue).WithIndentedSequences());
         emitter.Emit(new StreamStart());
-        foreach (var obj in objects)
-        {
-            emitter.Emit(new DocumentStart(null, null, isImplicit: false));
-            Emit(emitter, JsonNode.Parse(KubernetesJson.Serialize(obj)));
-            emitter.Emit(new DocumentEnd(isImplicit: true));
-        }
-
+        documents(emitter);
         emitter.Emit(new StreamEnd());
         return text.ToString();
     }

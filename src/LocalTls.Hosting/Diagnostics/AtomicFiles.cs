@@ -15,6 +15,7 @@ internal static class AtomicFiles
     public static void WriteAll(IReadOnlyList<FileToWrite> files, string whatFor)
     {
         var staged = new List<(string Temp, string Final)>();
+        var renamed = 0;
         try
         {
             foreach (var file in files)
@@ -39,6 +40,7 @@ internal static class AtomicFiles
             foreach (var (temp, final) in staged)
             {
                 File.Move(temp, final, overwrite: true);
+                renamed++;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -48,7 +50,9 @@ internal static class AtomicFiles
                 TryDelete(temp);
             }
 
-            throw new IOException($"Could not write {whatFor}: {e.Message} Nothing was changed. Choose a writable directory or fix its permissions.", e);
+            // Renames within one directory practically never fail once every file is staged; say so if one did.
+            var outcome = renamed == 0 ? "Nothing was changed." : $"{renamed} of {staged.Count} files were already replaced; run the command again to finish.";
+            throw new IOException($"Could not write {whatFor}: {e.Message} {outcome} Choose a writable directory or fix its permissions.", e);
         }
     }
 

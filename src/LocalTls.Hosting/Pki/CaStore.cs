@@ -114,12 +114,7 @@ public sealed class CaStore
     public CaMaterial Import(string rootCertificatePem, string? rootKeyPem, string? intermediateCertificatePem, string? intermediateKeyPem,
         string? password = null, bool force = false, CaOptions? options = null, TimeProvider? time = null)
     {
-        var material = intermediateCertificatePem is null && intermediateKeyPem is null
-            ? RootOnly(rootCertificatePem, rootKeyPem, password, options, time)
-            : Read(rootCertificatePem, rootKeyPem,
-                intermediateCertificatePem ?? throw new PkiException("An intermediate key was given without its certificate: give both --intermediate and --intermediate-key, or neither to sign a new intermediate with the root key."),
-                intermediateKeyPem ?? throw new PkiException("An intermediate certificate was given without its key: give --intermediate-key too, or leave both out to sign a new intermediate with the root key."),
-                password, time);
+        var material = Read(rootCertificatePem, rootKeyPem, intermediateCertificatePem, intermediateKeyPem, password, time, options);
 
         using var _ = Lock();
         if (Exists && !force)
@@ -158,8 +153,20 @@ public sealed class CaStore
         }
     }
 
-    internal static CaMaterial Read(string rootPem, string? rootKeyPem, string intermediatePem, string intermediateKeyPem, string? password, TimeProvider? time)
+    internal static CaMaterial Read(string rootPem, string? rootKeyPem, string? intermediatePem, string? intermediateKeyPem, string? password, TimeProvider? time, CaOptions? options = null)
     {
+        if (intermediatePem is null && intermediateKeyPem is null)
+        {
+            return RootOnly(rootPem, rootKeyPem, password, options, time);
+        }
+
+        if (intermediatePem is null || intermediateKeyPem is null)
+        {
+            throw new PkiException(intermediatePem is null
+                ? "An intermediate key was given without its certificate: give both --intermediate and --intermediate-key, or neither to sign a new intermediate with the root key."
+                : "An intermediate certificate was given without its key: give --intermediate-key too, or leave both out to sign a new intermediate with the root key.");
+        }
+
         var now = (time ?? TimeProvider.System).GetUtcNow();
         var root = Pem.ReadCertificate(rootPem, "root certificate");
         var rootKey = rootKeyPem is null ? null : Pem.ReadPrivateKey(rootKeyPem, "root key", password);

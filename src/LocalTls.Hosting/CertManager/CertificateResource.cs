@@ -1,0 +1,33 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// A TLS certificate for one or more host names, issued through a cert-manager issuer into a Secret
+/// (<c>tls.crt</c>, <c>tls.key</c>, <c>ca.crt</c>), exactly as in production.
+/// </summary>
+/// <param name="name">The resource name, also the Certificate's Kubernetes name.</param>
+public sealed class CertificateResource(string name) : Resource(name)
+{
+    /// <summary>The namespace of the Certificate and its Secret.</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>The Secret that receives the key pair; default <c>{name}-secret</c>, as in the seed.</summary>
+    public string SecretName { get; set; } = $"{name}-secret";
+
+    /// <summary>sslip.io host names the certificate is for.</summary>
+    public IList<SslipHostnameResource> Hostnames { get; } = [];
+
+    /// <summary>Other DNS names the certificate is for.</summary>
+    public IList<string> DnsNames { get; } = [];
+
+    /// <summary>The issuer; required before rendering.</summary>
+    public CertManagerIssuerResource? Issuer { get; set; }
+
+    /// <summary>A second issuer used when the app runs or publishes in the Production environment.</summary>
+    public CertManagerIssuerResource? ProductionIssuer { get; set; }
+
+    /// <summary>The requested lifetime; <see langword="null"/> for the issuer's default (step-ca: 24 hours, Let's Encrypt: 90 days).</summary>
+    public TimeSpan? Duration { get; set; }
+
+    /// <summary>How long before expiry cert-manager renews; <see langword="null"/> for cert-manager's default (a third of the lifetime).</summary>
+    public TimeSpan? RenewBefore { get; set; }
+}

@@ -1,0 +1,79 @@
+using Aspire.Hosting.ApplicationModel;
+using k8s;
+using LocalTls.CertManager;
+using LocalTls.Pki;
+using LocalTls.StepCa;
+
+namespace LocalTls.Cluster;
+
+/// <summary>The Kubernetes objects for a whole app model, in apply order, for one environment.</summary>
+/// <param name="Objects">Namespaces, step-ca's objects, issuers, then certificates.</param>
+/// <param name="HelmValues">For each in-cluster step-ca, the equivalent step-certificates chart values.</param>
+/// <param name="ContainsSecrets">Whether an intermediate CA key is among the objects.</param>
+public sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objects, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject> HelmValues, bool ContainsSecrets);
+
+/// <summary>
+/// Renders every LocalTls resource of a model. Production gets public issuers and no step-ca; any other
+/// environment gets the in-cluster step-ca and its issuers too.
+/// </summary>
+public static class ClusterManifests
+{
+    /// <summary>Renders the resources.</summary>
+    /// <param name="resources">The app model's resources (others are ignored).</param>
+    /// <param name="production">Whether the environment is Production.</param>
+    /// <param name="material">The CA material of a step-ca (from its CA store).</param>
+    /// <param name="keyPassword">The intermediate key password of a step-ca, if it has one.</param>
+    /// <exception cref="InvalidOperationException">The model cannot be rendered; the message says what to change.</exception>
+    public static ClusterManifestSet Render(IEnumerable<IResource> resources, bool production, Func<StepCaResource, CaMaterial> material, Func<StepCaResource, string?>? keyPassword = null)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        ArgumentNullException.ThrowIfNull(material);
+        var all = resources.ToList();
+        var certificates = all.OfType<CertificateResource>().ToList();
+        var issuers = new List<CertManagerIssuerResource>();
+        var chosen = new Dictionary<CertificateResource, CertManagerIssuerResource>();
+        foreach (var certificate in certificates)
+        {
+            var issuer = (production ? certificate.ProductionIssuer : null) ?? certificate.Issuer
+                ?? throw new InvalidOperationException($"The certificate '{certificate.Name}' has no issuer: add .WithIssuer(issuer), or .WithIssuer(local: issuer, production: letsEncrypt).");
+            if (production && issuer.Ca is not null)
+            {
+                throw new InvalidOperationException($"The certificate '{certificate.Name}' would use the local step-ca issuer '{issuer.Name}' in Production. Choose the issuer by environment: .WithIssuer(local: {issuer.Name}, production: letsEncrypt).");
+            }
+
+            chosen[certificate] = issuer;
+        }
+
+        issuers.AddRange(all.OfType<CertManagerIssuerResource>().Where(i => !production || i.Ca is null));
+        var cas = production ? [] : all.OfType<StepCaResource>().Where(c => c.Cluster is not null).ToList();
+        var materials = new Dictionary<StepCaResource, CaMaterial>();
+        CaMaterial MaterialOf(StepCaResource ca) => materials.TryGetValue(ca, out var m) ? m : materials[ca] = material(ca);
+
+        var objects = new List<IKubernetesObject>();
+        var helm = new Dictionary<string, System.Text.Json.Nodes.JsonObject>();
+        foreach (var ca in cas)
+        {
+            var password = keyPassword?.Invoke(ca);
+            objects.AddRange(StepCaKubernetesRenderer.Render(ca, MaterialOf(ca), password));
+            helm[ca.Name] = StepCaHelmValuesRenderer.Render(ca, MaterialOf(ca), password);
+        }
+
+        foreach (var issuer in issuers)
+        {
+            if (issuer.Ca is { Cluster: null } hostCa)
+            {
+                throw new InvalidOperationException($"The issuer '{issuer.Name}' uses step-ca '{hostCa.Name}', which runs on this machine, not in a cluster: cert-manager could not reach it. Add .InCluster(k3s) to the step-ca.");
+            }
+
+            var ingressClass = issuer.Ca?.Cluster?.IngressClassName ?? all.OfType<K3sClusterResource>().FirstOrDefault()?.IngressClassName ?? K3sClusterResource.DefaultIngressClassName;
+            objects.Add(CertManagerRenderer.Render(issuer, issuer.Ca is null ? null : MaterialOf(issuer.Ca), ingressClass));
+        }
+
+        foreach (var certificate in certificates)
+        {
+            objects.Add(CertManagerRenderer.Render(certificate, chosen[certificate]));
+        }
+
+        return new ClusterManifestSet(objects, helm, cas.Count > 0);
+    }
+}

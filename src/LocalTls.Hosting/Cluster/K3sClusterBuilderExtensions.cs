@@ -1,0 +1,81 @@
+using System.Net;
+using Aspire.Hosting.ApplicationModel;
+using LocalTls;
+using LocalTls.Cluster;
+
+namespace Aspire.Hosting;
+
+/// <summary>Adds a Kubernetes cluster (k3s) that LocalTls provisions into.</summary>
+public static class K3sClusterBuilderExtensions
+{
+    /// <summary>Adds a cluster reached through a kubeconfig (the current context unless one is named).</summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">The resource name.</param>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<K3sClusterResource> AddK3sCluster(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var resource = new K3sClusterResource(name);
+        return builder.AddResource(resource)
+            .ExcludeFromManifest()
+            .WithIconName("Cloud")
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "K3sCluster",
+                State = KnownResourceStates.NotStarted,
+                Properties = [new(LocalTlsProperties.IngressClass, resource.IngressClassName)],
+            });
+    }
+
+    /// <summary>Uses a kubeconfig file and, optionally, one of its contexts.</summary>
+    /// <example>
+    /// <code>
+    /// builder.AddK3sCluster("k3s").WithKubeconfig("~/.kube/colima.yaml", context: "colima");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<K3sClusterResource> WithKubeconfig(this IResourceBuilder<K3sClusterResource> builder, string path, string? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = path.StartsWith('~') ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[1..].TrimStart('/', '\\')) : path;
+        builder.Resource.KubeconfigPath = Path.GetFullPath(full);
+        builder.Resource.Context = string.IsNullOrWhiteSpace(context) ? null : context;
+        return builder;
+    }
+
+    /// <summary>Sets the address the cluster's ingress answers on; sslip.io names embed it.</summary>
+    /// <exception cref="ArgumentException">The text is not an IP address.</exception>
+    /// <example>
+    /// <code>
+    /// builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");   // app.192.168.5.2.sslip.io
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<K3sClusterResource> WithIngressAddress(this IResourceBuilder<K3sClusterResource> builder, string address)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!IPAddress.TryParse(address, out var ip) || address.Count(c => c == '.') is not (0 or 3))
+        {
+            throw new ArgumentException($"'{address}' is not an IP address: write the ingress's address, e.g. \"192.168.5.2\" (kubectl get svc -n kube-system traefik shows it).", nameof(address));
+        }
+
+        builder.Resource.IngressAddress = ip;
+        return builder;
+    }
+
+    /// <summary>Sets the IngressClass for HTTP-01 solvers (k3s: <c>traefik</c>, ingress-nginx: <c>nginx</c>).</summary>
+    /// <example>
+    /// <code>
+    /// builder.AddK3sCluster("k3s").WithIngressClass("nginx");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<K3sClusterResource> WithIngressClass(this IResourceBuilder<K3sClusterResource> builder, string ingressClassName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.IngressClassName = KubernetesNames.RequireSubdomain(ingressClassName, "IngressClass name", nameof(ingressClassName));
+        return builder;
+    }
+}

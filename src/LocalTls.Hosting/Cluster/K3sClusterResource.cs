@@ -1,0 +1,29 @@
+using System.Net;
+
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// A Kubernetes cluster (k3s or any other) that LocalTls provisions into: step-ca, cert-manager issuers and
+/// certificates. Reached through a kubeconfig and context; its ingress address makes the sslip.io names.
+/// </summary>
+/// <param name="name">The resource name.</param>
+public sealed class K3sClusterResource(string name) : Resource(name)
+{
+    /// <summary>The ingress class k3s ships (Traefik).</summary>
+    public const string DefaultIngressClassName = "traefik";
+
+    /// <summary>The kubeconfig file; <see langword="null"/> for <c>$KUBECONFIG</c> or <c>~/.kube/config</c>.</summary>
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>The kubeconfig context; <see langword="null"/> for the current context.</summary>
+    public string? Context { get; set; }
+
+    /// <summary>
+    /// The address the cluster's ingress answers on (the seed's Colima VM: 192.168.5.2), from which sslip.io
+    /// names are made. <see langword="null"/> until set or detected.
+    /// </summary>
+    public IPAddress? IngressAddress { get; set; }
+
+    /// <summary>The IngressClass HTTP-01 solvers use: <c>traefik</c> on k3s, <c>nginx</c> with ingress-nginx.</summary>
+    public string IngressClassName { get; set; } = DefaultIngressClassName;
+}

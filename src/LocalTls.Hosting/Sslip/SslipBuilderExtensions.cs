@@ -1,0 +1,101 @@
+using System.Net;
+using Aspire.Hosting.ApplicationModel;
+using LocalTls;
+using LocalTls.Sslip;
+
+namespace Aspire.Hosting;
+
+/// <summary>Adds sslip.io host names: names that resolve to the address they contain, with no DNS setup.</summary>
+public static class SslipBuilderExtensions
+{
+    /// <summary>Adds <c>{prefix}.{ingress address}.sslip.io</c> for the cluster's ingress, e.g. <c>app.192.168.5.2.sslip.io</c>.</summary>
+    /// <param name="cluster">The cluster.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="prefix">The labels before the address; default <paramref name="name"/>.</param>
+    /// <example>
+    /// <code>
+    /// var host = k3s.AddSslipHostname("app");   // app.192.168.5.2.sslip.io
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IResourceBuilder<K3sClusterResource> cluster, [ResourceName] string name, string? prefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var resource = new SslipHostnameResource(name, RequirePrefix(prefix ?? name)) { Cluster = cluster.Resource };
+        return Add(cluster.ApplicationBuilder, resource).WithParentRelationship(cluster.Resource);
+    }
+
+    /// <summary>Adds <c>{prefix}.127.0.0.1.sslip.io</c>: a real host name for this machine, for TLS without a cluster.</summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="prefix">The labels before the address; default <paramref name="name"/>.</param>
+    /// <example>
+    /// <code>
+    /// var web = builder.AddSslipHostname("web");   // web.127.0.0.1.sslip.io
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IDistributedApplicationBuilder builder, [ResourceName] string name, string? prefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return Add(builder, new SslipHostnameResource(name, RequirePrefix(prefix ?? name)));
+    }
+
+    /// <summary>Embeds this address instead of the cluster's ingress address (or loopback).</summary>
+    /// <example>
+    /// <code>
+    /// k3s.AddSslipHostname("app").WithAddress("192.168.5.2");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<SslipHostnameResource> WithAddress(this IResourceBuilder<SslipHostnameResource> builder, string address)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!IPAddress.TryParse(address, out var ip) || address.Count(c => c == '.') is not (0 or 3))
+        {
+            throw new ArgumentException($"'{address}' is not an IP address: write e.g. \"192.168.5.2\" or \"::1\".", nameof(address));
+        }
+
+        builder.Resource.Address = ip;
+        return builder;
+    }
+
+    /// <summary>Uses nip.io (or another sslip-style zone) instead of sslip.io.</summary>
+    /// <example>
+    /// <code>
+    /// builder.AddSslipHostname("web").WithZone("nip.io");   // web.127.0.0.1.nip.io
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<SslipHostnameResource> WithZone(this IResourceBuilder<SslipHostnameResource> builder, string zone)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!SslipHostname.DefaultZones.Contains(zone))
+        {
+            throw new ArgumentException($"'{zone}' is not a zone that answers from the name: use \"sslip.io\" or \"nip.io\".", nameof(zone));
+        }
+
+        builder.Resource.Zone = zone;
+        return builder;
+    }
+
+    private static IResourceBuilder<SslipHostnameResource> Add(IDistributedApplicationBuilder builder, SslipHostnameResource resource)
+    {
+        var hostname = resource.Hostname;
+        return builder.AddResource(resource)
+            .ExcludeFromManifest()
+            .WithIconName("Globe")
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "SslipHostname",
+                State = hostname is null ? KnownResourceStates.Waiting : KnownResourceStates.NotStarted,
+                Properties = [new(LocalTlsProperties.Hostname, hostname ?? $"{resource.Prefix}.<ingress address>.{resource.Zone}")],
+            });
+    }
+
+    private static string RequirePrefix(string prefix)
+    {
+        if (!SslipHostname.IsValidPrefix(prefix, out var error))
+        {
+            throw new ArgumentException($"'{prefix}' cannot start an sslip.io name: {error}", nameof(prefix));
+        }
+
+        return prefix.ToLowerInvariant();
+    }
+}
