@@ -11,10 +11,13 @@ namespace LocalTls.Tests.TestSupport.Schemas;
 /// <item>Closed objects. OpenAPI objects are open, but the API server (server-side apply, <c>kubectl --validate=strict</c>)
 /// rejects unknown fields. Every schema with <c>properties</c>, no <c>additionalProperties</c> and no
 /// <c>x-kubernetes-preserve-unknown-fields: true</c> gets <c>additionalProperties: false</c>. Where such a schema also has
-/// <c>allOf</c>/<c>anyOf</c>/<c>oneOf</c>/<c>$ref</c> beside its properties, it gets <c>unevaluatedProperties: false</c>
-/// instead, so properties contributed by those subschemas still count. The Kubernetes documents' field wrappers
-/// (<c>{"allOf":[{"$ref":…}],"default":…}</c>) have no <c>properties</c> of their own and are left as they are: the
-/// referenced schema is closed instead.</item>
+/// <c>allOf</c>/<c>anyOf</c>/<c>oneOf</c>/<c>$ref</c>, or its branches declare properties, it gets
+/// <c>unevaluatedProperties: false</c> instead, so properties declared by those subschemas still count. The branches
+/// themselves and <c>not</c> subschemas are never closed: they only add constraints to their parent's object. The
+/// Kubernetes documents' field wrappers (<c>{"allOf":[{"$ref":…}],"default":…}</c>) have no <c>properties</c> of their
+/// own and are left open: the referenced component is closed instead. (A closed component reached through
+/// <c>$ref</c> from a schema that adds properties of its own would wrongly refuse them; the reference documents
+/// have no such schema.)</item>
 /// <item>In CRD schemas (<paramref name="crd"/>), an object with neither <c>properties</c> nor <c>additionalProperties</c>
 /// nor <c>x-kubernetes-preserve-unknown-fields</c> is also closed: the API server prunes every field of such an object,
 /// which strict validation reports as unknown. Built-in documents keep theirs open (RawExtension, FieldsV1 are
@@ -31,7 +34,15 @@ internal static class OpenApiStrictness
     private static readonly string[] Combinators = ["allOf", "anyOf", "oneOf"];
 
     /// <summary>Rewrites one schema and all its subschemas. Returns the schema to use in its place.</summary>
-    public static JsonNode Apply(JsonNode schema, bool crd)
+    public static JsonNode Apply(JsonNode schema, bool crd) => Apply(schema, crd, fragment: false);
+
+    /// <param name="fragment">
+    /// True for a branch of allOf/anyOf/oneOf or the subschema of not: such a schema only adds constraints to the
+    /// object its parent describes, so it is never closed itself (a closed allOf branch would refuse the parent's other
+    /// properties, a closed not would turn around). The parent is closed instead, with unevaluatedProperties, which
+    /// counts the properties its branches declare.
+    /// </param>
+    private static JsonNode Apply(JsonNode schema, bool crd, bool fragment)
     {
         if (schema is not JsonObject obj)
         {
@@ -44,23 +55,25 @@ internal static class OpenApiStrictness
             {
                 foreach (var key in properties.Select(p => p.Key).ToList())
                 {
-                    ApplyAt(properties, key, crd);
+                    ApplyAt(properties, key, crd, fragment: false);
                 }
             }
         }
 
-        foreach (var name in new[] { "additionalProperties", "not", "unevaluatedProperties" })
+        foreach (var name in new[] { "additionalProperties", "unevaluatedProperties" })
         {
-            ApplyAt(obj, name, crd);
+            ApplyAt(obj, name, crd, fragment: false);
         }
+
+        ApplyAt(obj, "not", crd, fragment: true);
 
         switch (obj["items"])
         {
             case JsonObject:
-                ApplyAt(obj, "items", crd);
+                ApplyAt(obj, "items", crd, fragment: false);
                 break;
             case JsonArray tuple:
-                ApplyAll(tuple, crd);
+                ApplyAll(tuple, crd, fragment: false);
                 break;
         }
 
@@ -68,20 +81,24 @@ internal static class OpenApiStrictness
         {
             if (obj[name] is JsonArray branches)
             {
-                ApplyAll(branches, crd);
+                ApplyAll(branches, crd, fragment: true);
             }
         }
 
         IntOrString(obj);
-        Close(obj, crd);
+        if (!fragment)
+        {
+            Close(obj, crd);
+        }
+
         return Nullable(obj);
     }
 
-    private static void ApplyAt(JsonObject parent, string key, bool crd)
+    private static void ApplyAt(JsonObject parent, string key, bool crd, bool fragment)
     {
         if (parent[key] is JsonObject child)
         {
-            var replaced = Apply(child, crd);
+            var replaced = Apply(child, crd, fragment);
             if (!ReferenceEquals(replaced, child))
             {
                 parent[key] = replaced;
@@ -89,13 +106,13 @@ internal static class OpenApiStrictness
         }
     }
 
-    private static void ApplyAll(JsonArray array, bool crd)
+    private static void ApplyAll(JsonArray array, bool crd, bool fragment)
     {
         for (var i = 0; i < array.Count; i++)
         {
             if (array[i] is JsonObject item)
             {
-                var replaced = Apply(item, crd);
+                var replaced = Apply(item, crd, fragment);
                 if (!ReferenceEquals(replaced, item))
                 {
                     array[i] = replaced;
@@ -129,7 +146,7 @@ internal static class OpenApiStrictness
             return;
         }
 
-        var hasProperties = obj.ContainsKey("properties");
+        var hasProperties = obj.ContainsKey("properties") || BranchesDeclareProperties(obj);
         var emptyCrdObject = crd && !hasProperties && obj["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == "object"
             && !obj.ContainsKey("patternProperties") && !IsTrue(obj, "x-kubernetes-embedded-resource");
         if (!hasProperties && !emptyCrdObject)
@@ -140,6 +157,10 @@ internal static class OpenApiStrictness
         var composed = Combinators.Any(obj.ContainsKey) || obj.ContainsKey("$ref");
         obj[composed ? "unevaluatedProperties" : "additionalProperties"] = false;
     }
+
+    private static bool BranchesDeclareProperties(JsonObject obj) =>
+        Combinators.Any(name => obj[name] is JsonArray branches && branches.OfType<JsonObject>().Any(
+            b => b.ContainsKey("properties") || b.ContainsKey("patternProperties") || BranchesDeclareProperties(b)));
 
     private static JsonNode Nullable(JsonObject obj)
     {
