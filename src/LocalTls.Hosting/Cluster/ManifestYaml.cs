@@ -99,8 +99,10 @@ public static partial class ManifestYaml
 
     // A plain scalar that YAML 1.1 or 1.2 would read as something other than this string must be quoted.
     private static bool NeedsQuotes(string s) =>
-        s.Length == 0 || s != s.Trim() || Ambiguous().IsMatch(s) || s.IndexOfAny([':', '#', '{', '}', '[', ']', ',', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`']) >= 0
-        || s[0] is '-' or '?' or '~';
+        s.Length == 0 || s != s.Trim() || Ambiguous().IsMatch(s)
+        || "-?:,[]{}#&*!|>'\"%@`".Contains(s[0])
+        || s.Contains(": ", StringComparison.Ordinal) || s.Contains(" #", StringComparison.Ordinal) || s.EndsWith(':')
+        || s.Any(c => char.IsControl(c));
 
     [GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o?[0-7]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|\d+:\d+(?::\d+)*)$")]
     private static partial Regex Ambiguous();
