@@ -232,7 +232,10 @@ internal static class StepCaCommands
         stdout.WriteLine();
         stdout.WriteLine(isHost ? "Run step-ca:" : "Run step-ca in the container:");
         stdout.WriteLine("  " + CommandLine(["step-ca", .. files.Arguments()]));
-        stdout.WriteLine($"To validate sslip.io names offline, run 'localtls dns serve' and add '--resolver 127.0.0.1:{LocalTls.Sslip.SslipDnsServerOptions.DefaultPort}' before the ca.json path{(isHost ? "" : " (from a container, the host's address instead of 127.0.0.1)")}.");
+        if (isHost)
+        {
+            stdout.WriteLine($"To validate sslip.io names offline, run 'localtls dns serve' and add '--resolver 127.0.0.1:{LocalTls.Sslip.SslipDnsServerOptions.DefaultPort}' before the ca.json path.");
+        }
     }
 
     /// <summary>Words for a POSIX shell: single-quoted when they hold anything but safe characters.</summary>

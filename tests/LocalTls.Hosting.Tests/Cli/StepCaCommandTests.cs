@@ -38,6 +38,7 @@ public class StepCaCommandTests
         Assert.Contains("ACME directory:   https://127.0.0.1:9443/acme/acme/directory", result.Stdout);
         Assert.Contains($"Root fingerprint: {material.RootFingerprint}", result.Stdout);
         Assert.Contains($"{Environment.NewLine}  step-ca {output}/config/ca.json{Environment.NewLine}", result.Stdout);
+        Assert.Contains("run 'localtls dns serve' and add '--resolver 127.0.0.1:53535' before the ca.json path", result.Stdout);
 
         // The root key is in the store and nowhere under --out.
         Assert.NotNull(material.RootKeyPem);
@@ -94,6 +95,7 @@ public class StepCaCommandTests
         Assert.Contains("ACME directory:   https://step-ca.step-ca.svc.cluster.local:9000/acme/dev/directory", result.Stdout);
         Assert.Contains($"mount {output} there", result.Stdout);
         Assert.Contains($"{Environment.NewLine}  step-ca /home/step/config/ca.json{Environment.NewLine}", result.Stdout);
+        Assert.DoesNotContain("--resolver 127.0.0.1", result.Stdout);
     }
 
     [Fact]
