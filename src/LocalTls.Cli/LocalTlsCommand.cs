@@ -35,6 +35,7 @@ internal static class LocalTlsCommand
             "workflow locally as with Let's Encrypt in production.\n\n" +
             "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program).");
         root.Subcommands.Add(CaCommands.Build(stdout, stderr));
+        root.Subcommands.Add(StepCaCommands.Build(stdout, stderr));
         root.Subcommands.Add(DnsCommands.Build(stdout, stderr));
         return root;
     }
