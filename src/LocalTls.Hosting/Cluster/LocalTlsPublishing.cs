@@ -29,7 +29,22 @@ internal static class LocalTlsPublishing
         }
 
         var production = builder.Environment.IsProduction();
-        builder.Pipeline.AddStep(StepName, step => WriteAsync(step, production), requiredBy: WellKnownPipelineSteps.Publish);
+        builder.Pipeline.AddStep(StepName, step => GuardAsync(step, production), requiredBy: WellKnownPipelineSteps.Publish);
+    }
+
+    private static async Task GuardAsync(PipelineStepContext step, bool production)
+    {
+        try
+        {
+            await WriteAsync(step, production);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or Pki.PkiException or IOException or StepCaException)
+        {
+            step.Logger.LogError("LocalTls could not write the manifests: {Message}", e.Message);
+            // Aspire 13.6 logs a failed step but still exits 0; a publish that wrote nothing must fail the process.
+            Environment.ExitCode = 1;
+            throw;
+        }
     }
 
     private static async Task WriteAsync(PipelineStepContext step, bool production)

@@ -59,7 +59,7 @@ public sealed class CaOptions
     public IList<string> PermittedIpRanges { get; set; } = [.. DefaultPermittedIpRanges];
 
     /// <summary>Checks the options and says what to write instead of a bad value.</summary>
-    /// <exception cref="ArgumentException">An option has a value that cannot make a working CA.</exception>
+    /// <exception cref="ArgumentException">An option has a value that cannot make a working CA (a bad domain or range included).</exception>
     public void Validate()
     {
         ValidateCommonName(RootCommonName, nameof(RootCommonName));
@@ -86,14 +86,13 @@ public sealed class CaOptions
             throw new ArgumentException("Name constraints are on but nothing is permitted: list at least one DNS domain (e.g. sslip.io) or IP range, or turn name constraints off.", nameof(PermittedDnsDomains));
         }
 
-        foreach (var domain in PermittedDnsDomains)
+        try
         {
-            _ = NameConstraintSet.NormalizeDomain(domain);
+            _ = new NameConstraintSet(PermittedDnsDomains, PermittedIpRanges);
         }
-
-        foreach (var range in PermittedIpRanges)
+        catch (FormatException e)
         {
-            _ = IpRange.Parse(range);
+            throw new ArgumentException(e.Message, nameof(PermittedDnsDomains), e);
         }
     }
 

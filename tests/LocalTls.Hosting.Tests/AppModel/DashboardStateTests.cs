@@ -1,0 +1,35 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
+
+namespace LocalTls.Tests.AppModel;
+
+/// <summary>The playground started for real (DCP, no dashboard UI): what the dashboard receives for each LocalTls resource.</summary>
+public class DashboardStateTests
+{
+    [Fact]
+    public async Task Every_LocalTls_resource_reports_its_type_state_and_properties()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LocalTls_Playground_AppHost>([$"--Playground:CaStore={dir.Combine("caroot")}"], ct);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+
+        var expected = new Dictionary<string, string>
+        {
+            ["k3s"] = "K3sCluster", ["step-ca"] = "StepCa", ["step-ca-acme"] = "CertManagerIssuer",
+            ["letsencrypt-prod"] = "CertManagerIssuer", ["app"] = "SslipHostname", ["app-tls"] = "Certificate",
+        };
+        foreach (var (name, type) in expected)
+        {
+            var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.Equal(KnownResourceStates.NotStarted, update.Snapshot.State?.Text);
+        }
+
+        var host = await app.ResourceNotifications.WaitForResourceAsync("app", e => e.Snapshot.Properties.Any(p => p.Name == "localtls.hostname"), ct);
+        Assert.Equal("app.192.168.5.2.sslip.io", host.Snapshot.Properties.Single(p => p.Name == "localtls.hostname").Value);
+        await app.StopAsync(ct);
+    }
+}
