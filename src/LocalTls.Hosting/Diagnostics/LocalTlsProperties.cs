@@ -14,4 +14,8 @@ internal static class LocalTlsProperties
     public const string DnsNames = "localtls.dnsNames";
     public const string SecretName = "localtls.secretName";
     public const string Issuer = "localtls.issuer";
+    public const string Resolver = "localtls.resolver";
+    public const string Fingerprint = "localtls.rootFingerprint";
+    public const string RootCertificate = "localtls.rootCertificate";
+    public const string Problem = "localtls.problem";
 }

@@ -26,7 +26,7 @@ public static partial class StepCaBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var resource = new StepCaResource(name);
         LocalTlsPublishing.Register(builder);
-        return builder.AddResource(resource)
+        var ca = builder.AddResource(resource)
             .ExcludeFromManifest()
             .WithIconName("ShieldKeyhole")
             .WithInitialState(new CustomResourceSnapshot
@@ -39,6 +39,8 @@ public static partial class StepCaBuilderExtensions
                     new(LocalTlsProperties.Target, "host"),
                 ],
             });
+        LocalTls.Host.StepCaHost.Attach(ca);
+        return ca;
     }
 
     /// <summary>Adds an ACME provisioner; its directory is <c>/acme/{name}/directory</c>.</summary>
@@ -98,6 +100,7 @@ public static partial class StepCaBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster, nameof(cluster));
         builder.Resource.Cluster = cluster.Resource;
+        LocalTls.Host.StepCaHost.Detach(builder);
         return builder.WithParentRelationship(cluster.Resource)
             .WithAnnotation(new ResourceSnapshotAnnotation(new CustomResourceSnapshot
             {

@@ -67,6 +67,18 @@ public sealed class StepCaResource(string name) : Resource(name)
     /// <summary>The cluster step-ca runs in; <see langword="null"/> runs it on this machine.</summary>
     public K3sClusterResource? Cluster { get; set; }
 
+    /// <summary>On this machine: the DNS responder step-ca resolves sslip.io names through.</summary>
+    public SslipDnsResource? Dns { get; set; }
+
+    /// <summary>On this machine: the step-ca executable; <see langword="null"/> for <c>$LOCALTLS_STEP_CA</c> or PATH.</summary>
+    public string? ExecutablePath { get; set; }
+
+    /// <summary>On this machine: the loopback port; 0 picks a free one when the app starts.</summary>
+    public int HostPort { get; set; }
+
+    /// <summary>On this machine: where step-ca's files and database live; default <c>{CA store}/step-ca/{name}</c>, so ACME state survives restarts.</summary>
+    public string? DataDirectory { get; set; }
+
     /// <summary>The in-cluster host name of the Service.</summary>
     public string ServiceHost => $"{ServiceName}.{Namespace}.svc.cluster.local";
 

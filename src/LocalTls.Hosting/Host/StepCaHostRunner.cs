@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting.ApplicationModel;
+using LocalTls.Pki;
+using LocalTls.Sslip;
+using LocalTls.StepCa;
+using Microsoft.Extensions.Logging;
+
+namespace LocalTls.Host;
+
+/// <summary>
+/// The host target's orchestration: runs the sslip.io DNS responders and step-ca processes of the app on this
+/// machine and publishes their state. One per app; everything it started is stopped when the app stops.
+/// </summary>
+internal sealed class StepCaHostRunner : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<SslipDnsResource, TaskCompletionSource<SslipDnsServer>> _dns = new();
+    private readonly ConcurrentDictionary<StepCaResource, StepCaProcess> _cas = new();
+
+    /// <summary>Where a running step-ca answers, and its material; for health checks and issuance.</summary>
+    public bool TryGetRunning(StepCaResource ca, out StepCaProcess process) => _cas.TryGetValue(ca, out process!);
+
+    public async Task StartDnsAsync(SslipDnsResource resource, InitializeResourceEvent e, CancellationToken cancellationToken)
+    {
+        var started = _dns.GetOrAdd(resource, _ => new TaskCompletionSource<SslipDnsServer>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await e.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Starting });
+        try
+        {
+            var server = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = resource.EndPoint });
+            started.TrySetResult(server);
+            e.Logger.LogInformation("Answering {Zones} on {EndPoint} (udp+tcp).", string.Join(", ", server.Zones), server.EndPoint);
+            await e.Notifications.PublishUpdateAsync(resource, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                StartTimeStamp = DateTime.UtcNow,
+                Properties = s.Properties.With(LocalTlsProperties.Resolver, server.EndPoint.ToString()),
+            });
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or SocketException)
+        {
+            started.TrySetException(ex);
+            e.Logger.LogError("{Message}", ex.Message);
+            await e.Notifications.PublishUpdateAsync(resource, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error) });
+        }
+    }
+
+    public async Task StartCaAsync(StepCaResource ca, InitializeResourceEvent e, CancellationToken cancellationToken)
+    {
+        await e.Notifications.PublishUpdateAsync(ca, s => s with { State = KnownResourceStates.Starting });
+        try
+        {
+            var executable = StepCaProcess.LocateExecutable(ca.ExecutablePath);
+            string? resolver = null;
+            if (ca.Dns is { } dns)
+            {
+                await e.Notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info) });
+                var server = await _dns.GetOrAdd(dns, _ => new TaskCompletionSource<SslipDnsServer>(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+                resolver = server.EndPoint.ToString();
+            }
+
+            var material = StepCaMaterial.Load(ca);
+            var directory = ca.DataDirectory ?? Path.Combine(new CaStore(ca.CaStoreDirectory).Directory, "step-ca", ca.Name);
+            var port = ca.HostPort != 0 ? ca.HostPort : LoopbackPort.GetFree(IPAddress.Loopback);
+            var options = StepCaKubernetesRenderer.OptionsFor(ca);
+            options.Address = $"127.0.0.1:{port}";
+            options.DnsNames = ["127.0.0.1", "localhost", .. ca.ExtraDnsNames.Where(n => n is not "127.0.0.1" and not "localhost")];
+            var files = StepCaFiles.Write(StepCaLayout.Host(directory), options, material.WithoutRootKey());
+            var process = await StepCaProcess.StartAsync(new StepCaProcessOptions
+            {
+                Layout = files.Layout,
+                ExecutablePath = executable,
+                Resolver = resolver,
+                PasswordFile = files.PasswordProtected,
+                TrustedRootPem = material.RootCertificatePem,
+                OnLog = line =>
+                {
+                    if (line.IsStandardError)
+                    {
+                        e.Logger.LogWarning("{Line}", line.Text);
+                    }
+                    else
+                    {
+                        e.Logger.LogInformation("{Line}", line.Text);
+                    }
+                },
+            }, cancellationToken);
+            _cas[ca] = process;
+
+            var baseUrl = new Uri($"https://127.0.0.1:{port}");
+            var directoryUrl = StepCaConfig.AcmeDirectoryUrl(baseUrl, ca.DefaultProvisionerName);
+            await e.Notifications.PublishUpdateAsync(ca, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                StartTimeStamp = DateTime.UtcNow,
+                Urls = [new UrlSnapshot("acme", directoryUrl.ToString(), IsInternal: false)],
+                Properties = s.Properties
+                    .With(LocalTlsProperties.AcmeDirectory, directoryUrl.ToString())
+                    .With(LocalTlsProperties.Fingerprint, material.RootFingerprint)
+                    .With(LocalTlsProperties.RootCertificate, new CaStore(ca.CaStoreDirectory).RootCertificatePath)
+                    .With(LocalTlsProperties.Target, "host")
+                    .With(LocalTlsProperties.Resolver, resolver ?? "system"),
+            });
+        }
+        catch (Exception ex) when (ex is StepCaException or PkiException or IOException or InvalidOperationException or ArgumentException)
+        {
+            e.Logger.LogError("{Message}", ex.Message);
+            await e.Notifications.PublishUpdateAsync(ca, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+            });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _cas.Values)
+        {
+            await process.DisposeAsync();
+        }
+
+        foreach (var started in _dns.Values)
+        {
+            if (started.Task.IsCompletedSuccessfully)
+            {
+                await started.Task.Result.DisposeAsync();
+            }
+        }
+    }
+}
