@@ -31,12 +31,13 @@ internal static class LocalTlsCommand
     public static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand(
-            "localtls: a local development CA, step-ca configuration and offline sslip.io DNS, for the same ACME " +
+            "localtls: a local development CA, step-ca configuration, Kubernetes manifests and offline sslip.io DNS, for the same ACME " +
             "workflow locally as with Let's Encrypt in production.\n\n" +
             "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program).");
         root.Subcommands.Add(CaCommands.Build(stdout, stderr));
         root.Subcommands.Add(StepCaCommands.Build(stdout, stderr));
         root.Subcommands.Add(DnsCommands.Build(stdout, stderr));
+        root.Subcommands.Add(ManifestsCommand.Build(stdout, stderr));
         return root;
     }
 

@@ -1,6 +1,6 @@
-using System.Net.Mail;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
+using LocalTls.CertManager;
 using LocalTls.Cluster;
 
 namespace Aspire.Hosting;
@@ -50,7 +50,7 @@ public static class CertManagerBuilderExtensions
         var resource = new CertManagerIssuerResource(name)
         {
             Server = new Uri(staging ? CertManagerIssuerResource.LetsEncryptStaging : CertManagerIssuerResource.LetsEncryptProduction),
-            Email = RequireEmail(email),
+            Email = CertManagerRules.RequireEmail(email, nameof(email)),
         };
         return AddIssuer(builder, resource);
     }
@@ -71,7 +71,7 @@ public static class CertManagerBuilderExtensions
             throw new ArgumentException($"'{server}' is not an https ACME directory URL: write e.g. https://acme-v02.api.letsencrypt.org/directory.", nameof(server));
         }
 
-        return AddIssuer(builder, new CertManagerIssuerResource(name) { Server = server, Email = email is null ? null : RequireEmail(email) });
+        return AddIssuer(builder, new CertManagerIssuerResource(name) { Server = server, Email = email is null ? null : CertManagerRules.RequireEmail(email, nameof(email)) });
     }
 
     /// <summary>Solves HTTP-01 with a temporary Ingress of this class (default: the cluster's, <c>traefik</c> on k3s).</summary>
@@ -182,13 +182,7 @@ public static class CertManagerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         foreach (var dnsName in dnsNames)
         {
-            var bare = dnsName?.StartsWith("*.", StringComparison.Ordinal) == true ? dnsName[2..] : dnsName;
-            if (string.IsNullOrWhiteSpace(bare) || Uri.CheckHostName(bare) != UriHostNameType.Dns || bare.Contains('_'))
-            {
-                throw new ArgumentException($"'{dnsName}' is not a DNS name: write e.g. \"api.test\" or \"app.192.168.5.2.sslip.io\".", nameof(dnsNames));
-            }
-
-            builder.Resource.DnsNames.Add(dnsName!.ToLowerInvariant());
+            builder.Resource.DnsNames.Add(CertManagerRules.RequireDnsName(dnsName, nameof(dnsNames)));
         }
 
         return builder;
@@ -264,18 +258,8 @@ public static class CertManagerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         // cert-manager's own rule: at least one hour, and renewal strictly before the end of the lifetime.
-        if (duration < TimeSpan.FromHours(1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "cert-manager requires a duration of at least one hour, e.g. TimeSpan.FromHours(24).");
-        }
-
-        if (renewBefore is { } r && (r <= TimeSpan.Zero || r >= duration))
-        {
-            throw new ArgumentOutOfRangeException(nameof(renewBefore), renewBefore, $"renewBefore must be positive and shorter than the duration ({duration}), e.g. a third of it.");
-        }
-
-        builder.Resource.Duration = duration;
-        builder.Resource.RenewBefore = renewBefore;
+        builder.Resource.Duration = CertManagerRules.RequireDuration(duration, nameof(duration));
+        builder.Resource.RenewBefore = CertManagerRules.RequireRenewBefore(renewBefore, duration, nameof(renewBefore));
         return builder;
     }
 
@@ -295,16 +279,6 @@ public static class CertManagerBuilderExtensions
                     new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
                 ],
             });
-    }
-
-    private static string RequireEmail(string email)
-    {
-        if (string.IsNullOrWhiteSpace(email) || !MailAddress.TryCreate(email, out var address) || address.Address != email || !email.Contains('.'))
-        {
-            throw new ArgumentException($"'{email}' is not an e-mail address: write e.g. \"admin@example.com\" (Let's Encrypt sends expiry notices there).", nameof(email));
-        }
-
-        return email;
     }
 
     private static void RequireUniqueSecret(IDistributedApplicationBuilder builder, CertificateResource self, string @namespace, string secretName)

@@ -1,4 +1,3 @@
-using System.Net;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
 using LocalTls.Cluster;
@@ -57,12 +56,7 @@ public static class K3sClusterBuilderExtensions
     public static IResourceBuilder<K3sClusterResource> WithIngressAddress(this IResourceBuilder<K3sClusterResource> builder, string address)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (!IPAddress.TryParse(address, out var ip) || address.Count(c => c == '.') is not (0 or 3))
-        {
-            throw new ArgumentException($"'{address}' is not an IP address: write the ingress's address, e.g. \"192.168.5.2\" (kubectl get svc -n kube-system traefik shows it).", nameof(address));
-        }
-
-        builder.Resource.IngressAddress = ip;
+        builder.Resource.IngressAddress = ClusterRules.RequireIngressAddress(address, nameof(address));
         return builder;
     }
 

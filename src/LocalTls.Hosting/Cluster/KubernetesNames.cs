@@ -2,11 +2,15 @@ using System.Text.RegularExpressions;
 
 namespace LocalTls.Cluster;
 
-/// <summary>The name rules the Kubernetes API server enforces, checked where the user writes a name.</summary>
+/// <summary>
+/// The name rules the Kubernetes API server enforces, checked where the user writes a name (the builder extensions
+/// and the <c>localtls manifests</c> options). <c>paramName</c> is <see langword="null"/> when the value came from
+/// the command line, so the message is only the sentence.
+/// </summary>
 internal static partial class KubernetesNames
 {
     /// <summary>A DNS-1123 label (namespaces, Services): lower-case letters, digits and '-', at most 63.</summary>
-    public static string RequireLabel(string? value, string what, string paramName)
+    public static string RequireLabel(string? value, string what, string? paramName)
     {
         if (string.IsNullOrEmpty(value) || value.Length > 63 || !Label().IsMatch(value))
         {
@@ -19,7 +23,7 @@ internal static partial class KubernetesNames
     }
 
     /// <summary>A DNS-1123 subdomain (most object names, Secrets): labels joined by '.', at most 253.</summary>
-    public static string RequireSubdomain(string? value, string what, string paramName)
+    public static string RequireSubdomain(string? value, string what, string? paramName)
     {
         if (string.IsNullOrEmpty(value) || value.Length > 253 || !Subdomain().IsMatch(value))
         {
@@ -32,7 +36,7 @@ internal static partial class KubernetesNames
     }
 
     /// <summary>A resource quantity such as <c>1Gi</c> or <c>500Mi</c>.</summary>
-    public static string RequireQuantity(string? value, string paramName)
+    public static string RequireQuantity(string? value, string? paramName)
     {
         if (string.IsNullOrEmpty(value) || !Quantity().IsMatch(value))
         {

@@ -1,6 +1,6 @@
-using System.Net;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
+using LocalTls.Cluster;
 using LocalTls.Sslip;
 
 namespace Aspire.Hosting;
@@ -20,7 +20,7 @@ public static class SslipBuilderExtensions
     public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IResourceBuilder<K3sClusterResource> cluster, [ResourceName] string name, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var resource = new SslipHostnameResource(name, RequirePrefix(prefix ?? name)) { Cluster = cluster.Resource };
+        var resource = new SslipHostnameResource(name, SslipRules.RequirePrefix(prefix ?? name, nameof(prefix))) { Cluster = cluster.Resource };
         return Add(cluster.ApplicationBuilder, resource).WithParentRelationship(cluster.Resource);
     }
 
@@ -36,7 +36,7 @@ public static class SslipBuilderExtensions
     public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IDistributedApplicationBuilder builder, [ResourceName] string name, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return Add(builder, new SslipHostnameResource(name, RequirePrefix(prefix ?? name)));
+        return Add(builder, new SslipHostnameResource(name, SslipRules.RequirePrefix(prefix ?? name, nameof(prefix))));
     }
 
     /// <summary>Embeds this address instead of the cluster's ingress address (or loopback).</summary>
@@ -48,7 +48,7 @@ public static class SslipBuilderExtensions
     public static IResourceBuilder<SslipHostnameResource> WithAddress(this IResourceBuilder<SslipHostnameResource> builder, string address)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (!IPAddress.TryParse(address, out var ip) || address.Count(c => c == '.') is not (0 or 3))
+        if (!ClusterRules.TryParseAddress(address, out var ip))
         {
             throw new ArgumentException($"'{address}' is not an IP address: write e.g. \"192.168.5.2\" or \"::1\".", nameof(address));
         }
@@ -87,15 +87,5 @@ public static class SslipBuilderExtensions
                 State = hostname is null ? KnownResourceStates.Waiting : KnownResourceStates.NotStarted,
                 Properties = [new(LocalTlsProperties.Hostname, hostname ?? $"{resource.Prefix}.<ingress address>.{resource.Zone}")],
             });
-    }
-
-    private static string RequirePrefix(string prefix)
-    {
-        if (!SslipHostname.IsValidPrefix(prefix, out var error))
-        {
-            throw new ArgumentException($"'{prefix}' cannot start an sslip.io name: {error}", nameof(prefix));
-        }
-
-        return prefix.ToLowerInvariant();
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
 using LocalTls.Cluster;
@@ -8,7 +7,7 @@ using LocalTls.StepCa;
 namespace Aspire.Hosting;
 
 /// <summary>Adds step-ca, a private ACME certificate authority, to the app model.</summary>
-public static partial class StepCaBuilderExtensions
+public static class StepCaBuilderExtensions
 {
     /// <summary>
     /// Adds a step-ca CA. Its root and intermediate come from the CA store (created once, reused across runs and
@@ -55,11 +54,7 @@ public static partial class StepCaBuilderExtensions
     public static IResourceBuilder<StepCaResource> WithAcmeProvisioner(this IResourceBuilder<StepCaResource> builder, string name = AcmeProvisionerOptions.DefaultName, Action<AcmeProvisionerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (string.IsNullOrEmpty(name) || !ProvisionerName().IsMatch(name))
-        {
-            throw new ArgumentException($"'{name}' cannot be an ACME provisioner name: it becomes part of the URL /acme/{{name}}/directory, so use letters, digits, '-', '_' and '.', e.g. \"acme\".", nameof(name));
-        }
-
+        StepCaRules.RequireProvisionerName(name, nameof(name));
         if (builder.Resource.Provisioners.Any(p => p.Name == name))
         {
             throw new ArgumentException($"The CA '{builder.Resource.Name}' already has a provisioner named '{name}': give the second one another name, e.g. \"{name}-2\".", nameof(name));
@@ -138,12 +133,7 @@ public static partial class StepCaBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.ServiceName = KubernetesNames.RequireLabel(name, "Service name", nameof(name));
-        if (port is < 1 or > 65535)
-        {
-            throw new ArgumentOutOfRangeException(nameof(port), port, "The Service port must be between 1 and 65535, e.g. 9000.");
-        }
-
-        builder.Resource.Port = port;
+        builder.Resource.Port = StepCaRules.RequirePort(port, nameof(port));
         return builder;
     }
 
@@ -156,18 +146,8 @@ public static partial class StepCaBuilderExtensions
     public static IResourceBuilder<StepCaResource> WithImage(this IResourceBuilder<StepCaResource> builder, string image, string tag = StepCaResource.DefaultImageTag)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (string.IsNullOrWhiteSpace(image) || image.Any(char.IsWhiteSpace) || image.Contains('@'))
-        {
-            throw new ArgumentException($"'{image}' is not an image name: write it without tag or digest, e.g. \"smallstep/step-ca\".", nameof(image));
-        }
-
-        if (string.IsNullOrWhiteSpace(tag) || !ImageTag().IsMatch(tag))
-        {
-            throw new ArgumentException($"'{tag}' is not an image tag: use letters, digits, '_', '.' and '-' (at most 128), e.g. \"0.30.0\".", nameof(tag));
-        }
-
-        builder.Resource.Image = image;
-        builder.Resource.ImageTag = tag;
+        builder.Resource.Image = StepCaRules.RequireImage(image, nameof(image));
+        builder.Resource.ImageTag = StepCaRules.RequireImageTag(tag, nameof(tag));
         return builder;
     }
 
@@ -313,10 +293,4 @@ public static partial class StepCaBuilderExtensions
         builder.Resource.KeyPassword = password.Resource;
         return builder;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
-    private static partial Regex ProvisionerName();
-
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
-    private static partial Regex ImageTag();
 }

@@ -186,6 +186,57 @@ public static partial class StepCaConfig
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Reads a duration in Go's <c>time.ParseDuration</c> form, the inverse of <see cref="FormatDuration"/>:
+    /// <c>2160h</c>, <c>1h30m</c>, <c>1.5h</c>, <c>90s</c>. Negative durations and a bare number other than 0 are refused.
+    /// </summary>
+    internal static bool TryParseDuration(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        if (text == "0")
+        {
+            return true;
+        }
+
+        var match = GoDuration().Match(text);
+        if (!match.Success)
+        {
+            return false;
+        }
+
+        decimal ticks = 0;
+        for (var i = 0; i < match.Groups["number"].Captures.Count; i++)
+        {
+            decimal unit = match.Groups["unit"].Captures[i].Value switch
+            {
+                "h" => TimeSpan.TicksPerHour,
+                "m" => TimeSpan.TicksPerMinute,
+                "s" => TimeSpan.TicksPerSecond,
+                "ms" => TimeSpan.TicksPerMillisecond,
+                "us" or "\u00b5s" or "\u03bcs" => TimeSpan.TicksPerMicrosecond,
+                _ => 0.01m, // ns: a tick is 100 ns
+            };
+            if (!decimal.TryParse(match.Groups["number"].Captures[i].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number > TimeSpan.MaxValue.Ticks / unit)
+            {
+                return false;
+            }
+
+            ticks += number * unit;
+            if (ticks > TimeSpan.MaxValue.Ticks)
+            {
+                return false;
+            }
+        }
+
+        duration = TimeSpan.FromTicks((long)decimal.Round(ticks));
+        return true;
+    }
+
     internal static IReadOnlyList<string> DistinctDnsNames(StepCaOptions options) =>
         [.. options.DnsNames.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).Distinct(StringComparer.OrdinalIgnoreCase)];
 
@@ -248,6 +299,9 @@ public static partial class StepCaConfig
 
         return json;
     }
+
+    [GeneratedRegex("^(?:(?<number>[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?<unit>ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$")]
+    private static partial Regex GoDuration();
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex Sha256Hex();

@@ -91,8 +91,11 @@ public static class StepCaKubernetesRenderer
             },
         };
 
-        // A change to any file changes this annotation, so the pod rolls and step-ca rereads its config.
-        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", files.Files.Select(f => f.RelativePath + "\0" + f.Content)))));
+        // A change to any file changes this annotation, so the pod rolls and step-ca rereads its config. An encrypted
+        // key differs on every render (random salt and IV), so the checksum reads the key it decrypts to instead:
+        // rendering the same model twice must not roll the pod.
+        var checksumFiles = files.Files.Select(f => files.PasswordProtected && f.RelativePath == StepCaLayout.IntermediateKeyFile ? f with { Content = material.IntermediateKeyPem } : f);
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", checksumFiles.Select(f => f.RelativePath + "\0" + f.Content)))));
         var probe = new V1HTTPGetAction { Path = "/health", Port = HttpsPortName, Scheme = "HTTPS" };
         var deployment = new V1Deployment
         {

@@ -190,6 +190,42 @@ public class StepCaConfigTests
         Assert.Equal("2us300ns", StepCaConfig.FormatDuration(TimeSpan.FromTicks(23)));
     }
 
+    [Theory]
+    [InlineData("2160h", 2160 * 3600.0)]
+    [InlineData("1h30m", 5400.0)]
+    [InlineData("1.5h", 5400.0)]
+    [InlineData("90s", 90.0)]
+    [InlineData("1s500ms", 1.5)]
+    [InlineData("0", 0.0)]
+    [InlineData(".5m", 30.0)]
+    public void Go_durations_are_read_back(string text, double seconds)
+    {
+        Assert.True(StepCaConfig.TryParseDuration(text, out var duration));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("90d")]
+    [InlineData("24")]
+    [InlineData("-1h")]
+    [InlineData("1h 30m")]
+    [InlineData("h")]
+    [InlineData("99999999999999999999999999999h")]
+    public void Text_that_is_not_a_go_duration_is_refused(string text) =>
+        Assert.False(StepCaConfig.TryParseDuration(text, out _));
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(TimeSpan.TicksPerHour * 2160)]
+    [InlineData(TimeSpan.TicksPerHour + TimeSpan.TicksPerMillisecond * 7 + 3)]
+    public void Formatting_and_reading_a_duration_round_trips(long ticks)
+    {
+        Assert.True(StepCaConfig.TryParseDuration(StepCaConfig.FormatDuration(TimeSpan.FromTicks(ticks)), out var back));
+        Assert.Equal(TimeSpan.FromTicks(ticks), back);
+    }
+
     [Fact]
     public void Challenge_names_are_the_acme_identifiers()
     {

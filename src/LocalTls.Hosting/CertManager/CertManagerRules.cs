@@ -1,0 +1,50 @@
+using System.Net.Mail;
+using LocalTls.StepCa;
+
+namespace LocalTls.CertManager;
+
+/// <summary>Checks for issuers and certificates, shared by the builder extensions and <c>localtls manifests</c>.</summary>
+internal static class CertManagerRules
+{
+    /// <summary>cert-manager's shortest certificate lifetime.</summary>
+    public static readonly TimeSpan MinimumDuration = TimeSpan.FromHours(1);
+
+    /// <summary>An ACME account e-mail address.</summary>
+    /// <exception cref="ArgumentException">The text is not a plain e-mail address.</exception>
+    public static string RequireEmail(string? email, string? paramName)
+    {
+        if (string.IsNullOrWhiteSpace(email) || !MailAddress.TryCreate(email, out var address) || address.Address != email || !email.Contains('.'))
+        {
+            throw new ArgumentException($"'{email}' is not an e-mail address: write e.g. \"admin@example.com\" (Let's Encrypt sends expiry notices there).", paramName);
+        }
+
+        return email;
+    }
+
+    /// <summary>A DNS name for a certificate (a leading <c>*.</c> allowed), lower-cased.</summary>
+    /// <exception cref="ArgumentException">The text is not a DNS name.</exception>
+    public static string RequireDnsName(string? dnsName, string? paramName)
+    {
+        var bare = dnsName?.StartsWith("*.", StringComparison.Ordinal) == true ? dnsName[2..] : dnsName;
+        if (string.IsNullOrWhiteSpace(bare) || Uri.CheckHostName(bare) != UriHostNameType.Dns || bare.Contains('_'))
+        {
+            throw new ArgumentException($"'{dnsName}' is not a DNS name: write e.g. \"api.test\" or \"app.192.168.5.2.sslip.io\".", paramName);
+        }
+
+        return dnsName!.ToLowerInvariant();
+    }
+
+    /// <summary>A certificate lifetime: cert-manager's own rule is at least one hour.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The lifetime is shorter than an hour.</exception>
+    public static TimeSpan RequireDuration(TimeSpan duration, string? paramName) =>
+        duration >= MinimumDuration
+            ? duration
+            : throw new ArgumentOutOfRangeException(paramName, $"cert-manager requires a duration of at least one hour; {StepCaConfig.FormatDuration(duration)} is shorter. Ask for e.g. 24h.");
+
+    /// <summary>How long before expiry to renew: positive and strictly shorter than the lifetime.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is not.</exception>
+    public static TimeSpan? RequireRenewBefore(TimeSpan? renewBefore, TimeSpan duration, string? paramName) =>
+        renewBefore is not { } r || (r > TimeSpan.Zero && r < duration)
+            ? renewBefore
+            : throw new ArgumentOutOfRangeException(paramName, $"renewBefore must be positive and shorter than the duration ({StepCaConfig.FormatDuration(duration)}); {StepCaConfig.FormatDuration(r)} is not. E.g. a third of the duration.");
+}
