@@ -1,6 +1,6 @@
 using Aspire.Hosting;
 
-namespace LocalTls.Tests.Model;
+namespace LocalTls.Tests.AppModel;
 
 /// <summary>
 /// The builder extensions and <c>localtls manifests</c> share their input rules; these check the builder side still
