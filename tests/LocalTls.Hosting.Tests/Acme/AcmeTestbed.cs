@@ -29,8 +29,9 @@ internal sealed record LegoRun(int? ExitCode, string Output, TimeSpan Elapsed, s
 internal sealed class AcmeTestbed : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> _log;
+    private readonly StepCaProcessOptions _processOptions;
 
-    private AcmeTestbed(TempDirectory temp, CaMaterial material, StepCaFileSet files, int port, SslipDnsServer dns, StepCaProcess ca, ConcurrentQueue<string> log)
+    private AcmeTestbed(TempDirectory temp, CaMaterial material, StepCaFileSet files, int port, SslipDnsServer dns, StepCaProcess ca, ConcurrentQueue<string> log, StepCaProcessOptions processOptions)
     {
         Temp = temp;
         Material = material;
@@ -39,6 +40,7 @@ internal sealed class AcmeTestbed : IAsyncDisposable
         Dns = dns;
         Ca = ca;
         _log = log;
+        _processOptions = processOptions;
     }
 
     public TempDirectory Temp { get; }
@@ -51,9 +53,47 @@ internal sealed class AcmeTestbed : IAsyncDisposable
 
     public SslipDnsServer Dns { get; }
 
-    public StepCaProcess Ca { get; }
+    /// <summary>The running step-ca; replaced by <see cref="RestartAsync"/> and <see cref="StartAgainAsync"/>.</summary>
+    public StepCaProcess Ca { get; private set; }
 
     public string DirectoryUrl => $"https://127.0.0.1:{Port}/acme/acme/directory";
+
+    public Uri DirectoryUri => new(DirectoryUrl);
+
+    /// <summary>Options for <see cref="LocalTls.Acme.AcmeIssuer"/> against this step-ca, trusting only our root.</summary>
+    public LocalTls.Acme.AcmeIssueOptions IssueOptions(string? caRoot = null, TimeSpan? timeout = null, HttpMessageHandler? handler = null) => new()
+    {
+        DirectoryUrl = DirectoryUri,
+        CaRoot = caRoot ?? Temp.Combine("caroot"),
+        Timeout = timeout ?? TimeSpan.FromSeconds(30),
+        Client = new LocalTls.Acme.AcmeClientOptions { TrustedRootsPem = handler is null ? Material.RootCertificatePem : null, HttpMessageHandler = handler },
+    };
+
+    /// <summary>Stops step-ca (SIGTERM, a clean badger shutdown) and starts it again on the same port and database.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await Ca.DisposeAsync();
+        await StartAgainAsync(cancellationToken);
+    }
+
+    /// <summary>Kills step-ca (SIGKILL, no shutdown) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        using (var process = Process.GetProcessById(Ca.ProcessId))
+        {
+            process.Kill();
+        }
+
+        await Ca.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await Ca.DisposeAsync();
+    }
+
+    /// <summary>Starts step-ca again (after <see cref="KillAsync"/>), on the same port and database.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        _log.Enqueue("--- step-ca started again ---");
+        Ca = await StepCaProcess.StartAsync(_processOptions, cancellationToken);
+    }
 
     /// <summary>The root certificate step-ca was given, the one ACME clients must trust.</summary>
     public string RootCertificatePath => Files.Layout.RootCertificatePath;
@@ -63,7 +103,7 @@ internal sealed class AcmeTestbed : IAsyncDisposable
 
     public static async Task<AcmeTestbed> StartAsync(CancellationToken cancellationToken)
     {
-        var temp = new TempDirectory("acme-lego");
+        var temp = new TempDirectory("acme");
         SslipDnsServer? dns = null;
         try
         {
@@ -73,16 +113,15 @@ internal sealed class AcmeTestbed : IAsyncDisposable
             var files = StepCaFiles.Write(StepCaLayout.Host(temp.Combine("step-ca")), options, material);
             dns = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
             var log = new ConcurrentQueue<string>();
-            var ca = await StepCaProcess.StartAsync(
-                new StepCaProcessOptions
-                {
-                    Layout = files.Layout,
-                    ExecutablePath = StepCaBinary.Path,
-                    Resolver = $"127.0.0.1:{dns.Port}",
-                    OnLog = line => log.Enqueue(line.Text),
-                },
-                cancellationToken);
-            return new AcmeTestbed(temp, material, files, port, dns, ca, log);
+            var processOptions = new StepCaProcessOptions
+            {
+                Layout = files.Layout,
+                ExecutablePath = StepCaBinary.Path,
+                Resolver = $"127.0.0.1:{dns.Port}",
+                OnLog = line => log.Enqueue(line.Text),
+            };
+            var ca = await StepCaProcess.StartAsync(processOptions, cancellationToken);
+            return new AcmeTestbed(temp, material, files, port, dns, ca, log, processOptions);
         }
         catch
         {
@@ -223,6 +262,9 @@ internal sealed class AcmeTestbed : IAsyncDisposable
 /// <summary>HTTP-01 is validated on port 80 of the name's address, so these tests need 127.0.0.1:80.</summary>
 internal static class Port80
 {
+    /// <summary>The test collection of every test that listens on 127.0.0.1:80, so that they run one at a time.</summary>
+    public const string Collection = "127.0.0.1:80";
+
     public const string SkipReason =
         "HTTP-01 needs a listener on 127.0.0.1:80 (step-ca validates port 80 of the address the name resolves to), and this process may not bind ports below 1024. " +
         "Run the tests as root (CI does), or give the test host CAP_NET_BIND_SERVICE, or lower net.ipv4.ip_unprivileged_port_start to 80.";

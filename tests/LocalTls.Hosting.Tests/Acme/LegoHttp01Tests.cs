@@ -11,8 +11,10 @@ namespace LocalTls.Tests.Acme;
 /// The seed's verification commands, automated: a real step-ca (see eng/build-step-ca.sh) resolving sslip.io names
 /// through our <see cref="LocalTls.Sslip.SslipDnsServer"/>, and the real lego (Debian package) as an independent
 /// ACME client solving HTTP-01 on 127.0.0.1:80. Everything stays on loopback. The tests share port 80, so they
-/// are in one class (xunit runs a class's tests one at a time).
+/// are in one class (xunit runs a class's tests one at a time), and in the port-80 collection with the other tests
+/// that listen there.
 /// </summary>
+[Collection(Port80.Collection)]
 public partial class LegoHttp01Tests
 {
     private const string IntermediateCommonName = "Local Development Intermediate CA";
