@@ -168,6 +168,7 @@ public static class CertManagerBuilderExtensions
                     new(LocalTlsProperties.Namespace, resource.Namespace),
                 ],
             });
+        LocalTls.Host.CertificateHost.Attach(result);
         return hostnames.Length > 0 ? result.WithParentRelationship(hostnames[0].Resource) : result;
     }
 

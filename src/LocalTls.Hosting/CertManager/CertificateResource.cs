@@ -30,4 +30,12 @@ public sealed class CertificateResource(string name) : Resource(name)
 
     /// <summary>How long before expiry cert-manager renews; <see langword="null"/> for cert-manager's default (a third of the lifetime).</summary>
     public TimeSpan? RenewBefore { get; set; }
+
+    /// <summary>On this machine: the ACME challenge (<c>http-01</c> or <c>dns-01</c>); <see langword="null"/> picks dns-01, which needs no port 80.</summary>
+    public string? Challenge { get; set; }
+
+    /// <summary>On this machine: the folder with <c>tls.crt</c> (leaf and chain), <c>tls.key</c> and <c>ca.crt</c>, under the issuing CA's data directory.</summary>
+    public string? HostDirectory => Issuer?.Ca is { Cluster: null } ca
+        ? Path.Combine(ca.DataDirectory ?? Path.Combine(new LocalTls.Pki.CaStore(ca.CaStoreDirectory).Directory, "step-ca", ca.Name), "certificates", Name)
+        : null;
 }

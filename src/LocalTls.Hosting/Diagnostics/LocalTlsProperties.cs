@@ -18,4 +18,8 @@ internal static class LocalTlsProperties
     public const string Fingerprint = "localtls.rootFingerprint";
     public const string RootCertificate = "localtls.rootCertificate";
     public const string Problem = "localtls.problem";
+    public const string NotAfter = "localtls.notAfter";
+    public const string RenewalTime = "localtls.renewalTime";
+    public const string Serial = "localtls.serial";
+    public const string Files = "localtls.files";
 }

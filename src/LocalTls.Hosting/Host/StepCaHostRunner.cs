@@ -17,6 +17,14 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<SslipDnsResource, TaskCompletionSource<SslipDnsServer>> _dns = new();
     private readonly ConcurrentDictionary<StepCaResource, StepCaProcess> _cas = new();
+    private readonly ConcurrentDictionary<StepCaResource, TaskCompletionSource<HostCa>> _running = new();
+
+    /// <summary>Waits until the CA answers; throws <see cref="InvalidOperationException"/> when it failed to start.</summary>
+    public Task<HostCa> WaitForRunningAsync(StepCaResource ca, CancellationToken cancellationToken) =>
+        Running(ca).Task.WaitAsync(cancellationToken);
+
+    private TaskCompletionSource<HostCa> Running(StepCaResource ca) =>
+        _running.GetOrAdd(ca, _ => new TaskCompletionSource<HostCa>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     /// <summary>Where a running step-ca answers, and its material; for health checks and issuance.</summary>
     public bool TryGetRunning(StepCaResource ca, out StepCaProcess process) => _cas.TryGetValue(ca, out process!);
@@ -52,11 +60,12 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
         {
             var executable = StepCaProcess.LocateExecutable(ca.ExecutablePath);
             string? resolver = null;
+            SslipDnsServer? dnsServer = null;
             if (ca.Dns is { } dns)
             {
                 await e.Notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info) });
-                var server = await _dns.GetOrAdd(dns, _ => new TaskCompletionSource<SslipDnsServer>(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
-                resolver = server.EndPoint.ToString();
+                dnsServer = await _dns.GetOrAdd(dns, _ => new TaskCompletionSource<SslipDnsServer>(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+                resolver = dnsServer.EndPoint.ToString();
             }
 
             var material = StepCaMaterial.Load(ca);
@@ -89,6 +98,7 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
 
             var baseUrl = new Uri($"https://127.0.0.1:{port}");
             var directoryUrl = StepCaConfig.AcmeDirectoryUrl(baseUrl, ca.DefaultProvisionerName);
+            Running(ca).TrySetResult(new HostCa(directoryUrl, material, dnsServer));
             await e.Notifications.PublishUpdateAsync(ca, s => s with
             {
                 State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
@@ -102,8 +112,9 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
                     .With(LocalTlsProperties.Resolver, resolver ?? "system"),
             });
         }
-        catch (Exception ex) when (ex is StepCaException or PkiException or IOException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is StepCaException or PkiException or IOException or InvalidOperationException or ArgumentException or SocketException)
         {
+            Running(ca).TrySetException(new InvalidOperationException($"The step-ca '{ca.Name}' did not start: {ex.Message}", ex));
             e.Logger.LogError("{Message}", ex.Message);
             await e.Notifications.PublishUpdateAsync(ca, s => s with
             {
@@ -129,3 +140,6 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A running host-mode step-ca: where its ACME directory is, its CA, and the DNS responder it resolves through.</summary>
+internal sealed record HostCa(Uri DirectoryUrl, CaMaterial Material, SslipDnsServer? Dns);

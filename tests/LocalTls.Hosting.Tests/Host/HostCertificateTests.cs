@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using LocalTls.Pki;
+using LocalTls.Sslip;
+using LocalTls.Tests.StepCa;
+using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
+
+namespace LocalTls.Tests.Host;
+
+/// <summary>Host mode end to end: step-ca on this machine issues over ACME for a project, whose Kestrel serves it on its sslip.io name.</summary>
+public class HostCertificateTests
+{
+    private static HttpClient TrustingOnly(CaMaterial ca)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // sslip.io names resolve to the address they contain: no DNS lookup needed to connect.
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(SslipHostname.Parse(context.DnsEndPoint.Host).Address, context.DnsEndPoint.Port, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, presented, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca.GetRootCertificate());
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            foreach (var element in presented?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+
+            return certificate is X509Certificate2 leaf && chain.Build(leaf) && leaf.MatchesHostname("web.127.0.0.1.sslip.io");
+        };
+        return new HttpClient(handler);
+    }
+
+    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
+
+    [Fact]
+    public async Task A_project_serves_the_issued_certificate_on_its_sslip_name_and_renews_on_command()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        var issuer = builder.AddCertManagerIssuer("local", ca);
+        var tls = builder.AddCertificate("web-tls", builder.AddSslipHostname("web-name", "web")).WithIssuer(issuer);
+        builder.AddProject<Projects.LocalTls_TestWeb>("web", "https").WithLocalTls(tls);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
+
+        var issued = await app.ResourceNotifications.WaitForResourceAsync("web-tls", e => e.Snapshot.State?.Text is "Running" or "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+        Assert.True(issued.Snapshot.State?.Text == "Running", $"certificate: {Property(issued, "localtls.problem")}");
+        Assert.Equal("web.127.0.0.1.sslip.io", Property(issued, "localtls.dnsNames"));
+        var serial = Property(issued, "localtls.serial");
+        var notAfter = DateTime.Parse(Property(issued, "localtls.notAfter")!, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        var renewal = DateTime.Parse(Property(issued, "localtls.renewalTime")!, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        Assert.InRange((notAfter - DateTime.UtcNow).TotalHours, 23, 24.1); // step-ca's default lifetime
+        Assert.InRange((notAfter - renewal).TotalHours, 7.9, 8.1);          // renew at two thirds
+
+        await app.ResourceNotifications.WaitForResourceAsync("web", KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+        var endpoint = app.GetEndpoint("web", "https");
+        var material = new CaStore(dir.Combine("caroot")).Load();
+        using var http = TrustingOnly(material);
+        string? body = null;
+        for (var attempt = 0; attempt < 50 && body is null; attempt++)
+        {
+            try
+            {
+                body = await http.GetStringAsync($"https://web.127.0.0.1.sslip.io:{endpoint.Port}/", ct);
+            }
+            catch (HttpRequestException) when (attempt < 49)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+
+        Assert.Equal("hello over https as web.127.0.0.1.sslip.io", body);
+        var web = await app.ResourceNotifications.WaitForResourceAsync("web", e => e.Snapshot.Urls.Any(u => u.Url.StartsWith("https://web.127.0.0.1.sslip.io:")), ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Contains(web.Snapshot.Urls, u => u.Url == $"https://web.127.0.0.1.sslip.io:{endpoint.Port}");
+
+        var result = await app.ResourceCommands.ExecuteCommandAsync("web-tls", "localtls-renew", ct);
+        Assert.True(result.Success, result.Message);
+        var renewed = await app.ResourceNotifications.WaitForResourceAsync("web-tls", e => e.Snapshot.State?.Text == "Running" && Property(e, "localtls.serial") is { } s && s != serial, ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        Assert.NotEqual(serial, Property(renewed, "localtls.serial"));
+        await app.StopAsync(ct);
+    }
+}
