@@ -21,7 +21,7 @@ public static class LocalTlsProjectExtensions
     /// </code>
     /// </example>
     public static IResourceBuilder<TResource> WithLocalTls<TResource>(this IResourceBuilder<TResource> builder, IResourceBuilder<CertificateResource> certificate)
-        where TResource : IResourceWithEnvironment, IResourceWithWaitSupport, IResourceWithEndpoints
+        where TResource : IResourceWithEnvironment, IResourceWithArgs, IResourceWithWaitSupport, IResourceWithEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(certificate);
@@ -29,6 +29,11 @@ public static class LocalTlsProjectExtensions
             $"The certificate '{certificate.Resource.Name}' is not issued on this machine: give it an issuer whose step-ca is not in a cluster (AddStepCa without InCluster), or serve it from the cluster's Ingress.",
             nameof(certificate));
         var hostname = certificate.Resource.Hostnames.Select(h => h.Hostname).FirstOrDefault(h => h is not null);
+        if (certificate.Resource.Issuer?.Ca is { } ca)
+        {
+            builder.WithLocalTlsTrust(builder.ApplicationBuilder.CreateResourceBuilder(ca));
+        }
+
         builder.WaitFor(certificate)
             .WithEnvironment("Kestrel__Certificates__Default__Path", Path.Combine(directory, "tls.crt"))
             .WithEnvironment("Kestrel__Certificates__Default__KeyPath", Path.Combine(directory, "tls.key"));
@@ -44,5 +49,35 @@ public static class LocalTlsProjectExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Makes the resource trust the root of a step-ca running on this machine (besides the system's roots), so it
+    /// can call other resources over HTTPS; it starts once the CA is up.
+    /// </summary>
+    /// <param name="builder">The resource that makes HTTPS calls.</param>
+    /// <param name="ca">A step-ca not placed in a cluster.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddProject&lt;Projects.Worker&gt;("worker").WithLocalTlsTrust(ca);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<TResource> WithLocalTlsTrust<TResource>(this IResourceBuilder<TResource> builder, IResourceBuilder<StepCaResource> ca)
+        where TResource : IResourceWithEnvironment, IResourceWithArgs, IResourceWithWaitSupport
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(ca);
+        if (ca.Resource.Cluster is not null)
+        {
+            throw new ArgumentException($"The step-ca '{ca.Resource.Name}' runs in a cluster; WithLocalTlsTrust is for a step-ca on this machine. Trust its root with 'localtls ca show --format pem' instead.", nameof(ca));
+        }
+
+        ca.Resource.Trust ??= builder.ApplicationBuilder.AddCertificateAuthorityCollection($"{ca.Resource.Name}-roots").ExcludeFromManifest().Resource;
+        if (builder.Resource.Annotations.OfType<CertificateAuthorityCollectionAnnotation>().Any(a => a.CertificateAuthorityCollections.Contains(ca.Resource.Trust)))
+        {
+            return builder;
+        }
+
+        return builder.WaitFor(ca).WithCertificateAuthorityCollection(builder.ApplicationBuilder.CreateResourceBuilder(ca.Resource.Trust));
     }
 }

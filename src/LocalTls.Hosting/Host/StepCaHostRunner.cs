@@ -98,6 +98,12 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
 
             var baseUrl = new Uri($"https://127.0.0.1:{port}");
             var directoryUrl = StepCaConfig.AcmeDirectoryUrl(baseUrl, ca.DefaultProvisionerName);
+            if (ca.Trust is { } trust && !trust.Certificates.Cast<System.Security.Cryptography.X509Certificates.X509Certificate2>().Any(c => c.Thumbprint == material.GetRootCertificate().Thumbprint))
+            {
+                // Read when each dependent resource starts; they all wait for this CA first.
+                trust.Certificates.Add(material.GetRootCertificate());
+            }
+
             Running(ca).TrySetResult(new HostCa(directoryUrl, material, dnsServer));
             await e.Notifications.PublishUpdateAsync(ca, s => s with
             {

@@ -73,6 +73,9 @@ public sealed class StepCaResource(string name) : Resource(name)
     /// <summary>On this machine: the step-ca executable; <see langword="null"/> for <c>$LOCALTLS_STEP_CA</c> or PATH.</summary>
     public string? ExecutablePath { get; set; }
 
+    /// <summary>On this machine: the roots that resources using <c>WithLocalTlsTrust</c> trust; filled when step-ca starts.</summary>
+    public CertificateAuthorityCollection? Trust { get; set; }
+
     /// <summary>On this machine: the loopback port; 0 picks a free one when the app starts.</summary>
     public int HostPort { get; set; }
 

@@ -93,4 +93,52 @@ public class HostCertificateTests
         Assert.NotEqual(serial, Property(renewed, "localtls.serial"));
         await app.StopAsync(ct);
     }
+
+    [Fact]
+    public async Task A_resource_with_LocalTls_trust_calls_another_over_https_and_one_without_is_refused()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        var issuer = builder.AddCertManagerIssuer("local", ca);
+        // localhost too, so a caller can reach it without resolving sslip.io (no public DNS here).
+        var tls = builder.AddCertificate("api-tls", builder.AddSslipHostname("api-name", "api")).WithDnsNames("localhost").WithIssuer(issuer);
+        builder.AddProject<Projects.LocalTls_TestWeb>("api", "https").WithLocalTls(tls);
+        builder.AddProject<Projects.LocalTls_TestWeb>("trusting", "http").WithLocalTlsTrust(ca).WaitFor(tls);
+        builder.AddProject<Projects.LocalTls_TestWeb>("untrusting", "http").WaitFor(tls);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
+        foreach (var name in new[] { "api", "trusting", "untrusting" })
+        {
+            await app.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(120), ct);
+        }
+
+        var api = app.GetEndpoint("api", "https");
+        var target = Uri.EscapeDataString($"https://localhost:{api.Port}/");
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        async Task<HttpResponseMessage> CallAsync(string caller)
+        {
+            var endpoint = app.GetEndpoint(caller, "http");
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return await plain.GetAsync($"http://localhost:{endpoint.Port}/call?url={target}", ct);
+                }
+                catch (HttpRequestException) when (attempt < 50)
+                {
+                    await Task.Delay(200, ct);
+                }
+            }
+        }
+
+        using var trusted = await CallAsync("trusting");
+        Assert.True(trusted.IsSuccessStatusCode, await trusted.Content.ReadAsStringAsync(ct));
+        Assert.Equal("hello over https as localhost", await trusted.Content.ReadAsStringAsync(ct));
+        using var refused = await CallAsync("untrusting");
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.Contains("SSL", await refused.Content.ReadAsStringAsync(ct), StringComparison.OrdinalIgnoreCase);
+        await app.StopAsync(ct);
+    }
 }
