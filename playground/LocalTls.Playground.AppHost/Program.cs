@@ -1,30 +1,39 @@
 using Microsoft.Extensions.Hosting;
 
-// The seed document's setup as an Aspire app model: step-ca in k3s as a private ACME server, a cert-manager
-// ClusterIssuer pointing at it, an sslip.io host name and a Certificate. In Production the same Certificate
-// goes to Let's Encrypt and no step-ca is published.
+// The seed document's setup as one Aspire app model: step-ca as a private ACME server, a cert-manager issuer
+// pointing at it, an sslip.io host name and a Certificate.
+//  - publish (or Playground:Target=cluster): step-ca in k3s, a ClusterIssuer, app.192.168.5.2.sslip.io; in
+//    Production the Certificate goes to Let's Encrypt and no step-ca is published.
+//  - run: no cluster needed; step-ca runs on this machine and issues web.127.0.0.1.sslip.io for the web project.
 var builder = DistributedApplication.CreateBuilder(args);
+var inCluster = builder.ExecutionContext.IsPublishMode || builder.Configuration["Playground:Target"] == "cluster";
 
-// The seed's Colima VM answers on 192.168.5.2; "unknown" leaves the address for the cluster to report.
-var k3s = builder.AddK3sCluster("k3s").WithIngressClass(builder.Configuration["Playground:IngressClass"] ?? "traefik");
-if (builder.Configuration["Playground:IngressAddress"] is not "unknown")
-{
-    k3s.WithIngressAddress(builder.Configuration["Playground:IngressAddress"] ?? "192.168.5.2");
-}
-
-var ca = builder.AddStepCa("step-ca")
-    .WithAcmeProvisioner("acme")
-    .WithPersistence("1Gi", "local-path")
-    .InCluster(k3s);
+var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme");
 if (builder.Configuration["Playground:CaStore"] is { Length: > 0 } store)
 {
     ca.WithCaStore(store);
 }
 
 var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
-var production = builder.AddLetsEncryptIssuer("letsencrypt-prod", email: "admin@example.com");
+if (inCluster)
+{
+    // The seed's Colima VM answers on 192.168.5.2; "unknown" leaves the address for the cluster to report.
+    var k3s = builder.AddK3sCluster("k3s").WithIngressClass(builder.Configuration["Playground:IngressClass"] ?? "traefik");
+    if (builder.Configuration["Playground:IngressAddress"] is not "unknown")
+    {
+        k3s.WithIngressAddress(builder.Configuration["Playground:IngressAddress"] ?? "192.168.5.2");
+    }
 
-var app = k3s.AddSslipHostname("app");
-builder.AddCertificate("app-tls", app).WithIssuer(builder.Environment.IsProduction() ? production : issuer);
+    ca.WithPersistence("1Gi", "local-path").InCluster(k3s);
+    var production = builder.AddLetsEncryptIssuer("letsencrypt-prod", email: "admin@example.com");
+    var app = k3s.AddSslipHostname("app");
+    builder.AddCertificate("app-tls", app).WithIssuer(builder.Environment.IsProduction() ? production : issuer);
+}
+else
+{
+    var web = builder.AddSslipHostname("web-hostname", "web");
+    var tls = builder.AddCertificate("web-tls", web).WithIssuer(issuer);
+    builder.AddProject<Projects.LocalTls_Playground_Web>("web").WithLocalTls(tls).WithHttpHealthCheck("/health");
+}
 
 builder.Build().Run();

@@ -13,7 +13,7 @@ public class DashboardStateTests
     {
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LocalTls_Playground_AppHost>([$"--Playground:CaStore={dir.Combine("caroot")}"], ct);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LocalTls_Playground_AppHost>([$"--Playground:CaStore={dir.Combine("caroot")}", "--Playground:Target=cluster"], ct);
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
 
