@@ -33,7 +33,7 @@ else
 {
     var web = builder.AddSslipHostname("web-hostname", "web");
     var tls = builder.AddCertificate("web-tls", web).WithIssuer(issuer);
-    builder.AddProject<Projects.LocalTls_Playground_Web>("web").WithLocalTls(tls).WithHttpHealthCheck("/health");
+    builder.AddProject<Projects.LocalTls_Playground_Web>("web").WithLocalTls(tls);
 }
 
 builder.Build().Run();

@@ -267,7 +267,7 @@ public static class CertManagerBuilderExtensions
     private static IResourceBuilder<CertManagerIssuerResource> AddIssuer(IDistributedApplicationBuilder builder, CertManagerIssuerResource resource)
     {
         LocalTlsPublishing.Register(builder);
-        return builder.AddResource(resource)
+        var issuer = builder.AddResource(resource)
             .ExcludeFromManifest()
             .WithIconName("KeyMultiple")
             .WithInitialState(new CustomResourceSnapshot
@@ -280,6 +280,8 @@ public static class CertManagerBuilderExtensions
                     new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
                 ],
             });
+        LocalTls.Host.IssuerHost.Attach(issuer);
+        return issuer;
     }
 
     private static void RequireUniqueSecret(IDistributedApplicationBuilder builder, CertificateResource self, string @namespace, string secretName)

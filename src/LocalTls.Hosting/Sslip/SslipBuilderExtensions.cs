@@ -84,7 +84,10 @@ public static class SslipBuilderExtensions
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "SslipHostname",
-                State = hostname is null ? KnownResourceStates.Waiting : KnownResourceStates.NotStarted,
+                // The name is a pure function of its address: once that is known there is nothing to start.
+                State = hostname is null
+                    ? new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info)
+                    : new ResourceStateSnapshot(KnownResourceStates.Active, KnownResourceStateStyles.Success),
                 Properties = [new(LocalTlsProperties.Hostname, hostname ?? $"{resource.Prefix}.<ingress address>.{resource.Zone}")],
             });
     }

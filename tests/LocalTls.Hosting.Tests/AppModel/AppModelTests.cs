@@ -55,7 +55,7 @@ public class AppModelTests
         {
             var snapshot = Assert.Single(resource.Annotations.OfType<ResourceSnapshotAnnotation>()).InitialSnapshot;
             Assert.Equal(type, snapshot.ResourceType);
-            Assert.Equal(KnownResourceStates.NotStarted, snapshot.State?.Text);
+            Assert.Equal(resource is SslipHostnameResource ? KnownResourceStates.Active : KnownResourceStates.NotStarted, snapshot.State?.Text);
             Assert.Equal(icon, Assert.Single(resource.Annotations.OfType<ResourceIconAnnotation>()).IconName);
             Assert.True(resource.IsExcludedFromPublish() || resource.Annotations.OfType<ManifestPublishingCallbackAnnotation>().Any(), $"{resource.Name} must stay out of the Aspire manifest");
         }

@@ -66,6 +66,9 @@ public class HostCertificateTests
         Assert.InRange((notAfter - DateTime.UtcNow).TotalHours, 23, 24.1); // step-ca's default lifetime
         Assert.InRange((notAfter - renewal).TotalHours, 7.9, 8.1);          // renew at two thirds
 
+        var issuerEvent = await app.ResourceNotifications.WaitForResourceAsync("local", e => e.Snapshot.State?.Text == KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var caEvent = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => Property(e, "localtls.acmeDirectory") is not null, ct);
+        Assert.Equal(Property(caEvent, "localtls.acmeDirectory"), Property(issuerEvent, "localtls.acmeDirectory"));
         await app.ResourceNotifications.WaitForResourceAsync("web", KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
         var endpoint = app.GetEndpoint("web", "https");
         var material = new CaStore(dir.Combine("caroot")).Load();
