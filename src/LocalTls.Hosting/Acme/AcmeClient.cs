@@ -410,6 +410,7 @@ public sealed class AcmeClient : IDisposable
                     work.Add(item);
                 }
 
+                var pending = new List<AcmeChallengeWork>();
                 foreach (var item in work)
                 {
                     var answered = await RespondToChallengeAsync(item.Challenge, ct).ConfigureAwait(false);
@@ -417,9 +418,15 @@ public sealed class AcmeClient : IDisposable
                     {
                         throw ValidationFailed(item.Authorization, answered);
                     }
+
+                    // A valid challenge makes its authorization valid (RFC 8555 §7.1.6); step-ca validates at once.
+                    if (answered.Status != AcmeStatus.Valid)
+                    {
+                        pending.Add(item);
+                    }
                 }
 
-                foreach (var item in work)
+                foreach (var item in pending)
                 {
                     await WaitForAuthorizationAsync(item.Authorization, solver.ChallengeType, deadline, ct).ConfigureAwait(false);
                 }
@@ -442,12 +449,18 @@ public sealed class AcmeClient : IDisposable
             stage = "finalize the order";
             using var certificateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var csr = CreateCsr(identifiers, certificateKey);
-            if (order.Status != AcmeStatus.Ready)
+            try
+            {
+                // With every authorization valid the order is ready; a server that gets there later answers
+                // orderNotReady, and then the order is polled until it is.
+                order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
+            }
+            catch (AcmeException e) when (e.Problem?.Type == AcmeProblem.OrderNotReady)
             {
                 order = await WaitForOrderAsync(order.Url, deadline, untilReady: true, ct).ConfigureAwait(false);
+                order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
             }
 
-            order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
             if (order.Status != AcmeStatus.Valid)
             {
                 order = await WaitForOrderAsync(order.Url, deadline, untilReady: false, ct).ConfigureAwait(false);
