@@ -105,6 +105,11 @@ internal static class AcmeCommands
                 await stdout.WriteLineAsync($"Using {type}: {reason}.");
             }
 
+            if (type == AcmeChallengeTypes.Http01)
+            {
+                CheckResolvable(identifiers);
+            }
+
             var options = new AcmeIssueOptions
             {
                 DirectoryUrl = directoryUrl,
@@ -149,6 +154,22 @@ internal static class AcmeCommands
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// http-01 needs each sslip.io/nip.io name to resolve (dns-01 only needs its TXT record): a name the sslip.io
+    /// rules read another address from, e.g. app-1.127.0.0.1.sslip.io (read as 1.127.0.0), is bad input.
+    /// </summary>
+    private static void CheckResolvable(IEnumerable<AcmeIdentifier> identifiers)
+    {
+        foreach (var identifier in identifiers.Where(i => i.Type == "dns"))
+        {
+            var inZone = SslipHostname.DefaultZones.Any(z => identifier.Value.EndsWith("." + z, StringComparison.Ordinal));
+            if (inZone && !SslipHostname.TryParse(identifier.Value, false, null, out _, out var error))
+            {
+                throw new ArgumentException($"--name {identifier.Value} cannot be validated over http-01, because the CA could not resolve it: {error}.");
+            }
+        }
     }
 
     private static Uri ParseServer(string? text)

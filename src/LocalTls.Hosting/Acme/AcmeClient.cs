@@ -461,6 +461,11 @@ public sealed class AcmeClient : IDisposable
                 order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
             }
 
+            if (order.Status == AcmeStatus.Invalid)
+            {
+                throw OrderInvalid(order);
+            }
+
             if (order.Status != AcmeStatus.Valid)
             {
                 order = await WaitForOrderAsync(order.Url, deadline, untilReady: false, ct).ConfigureAwait(false);
@@ -570,10 +575,7 @@ public sealed class AcmeClient : IDisposable
                 case AcmeStatus.Ready when untilReady:
                     return order;
                 case AcmeStatus.Invalid:
-                    throw new AcmeException(
-                        $"The order {order.Url} for {string.Join(", ", order.Identifiers.Select(i => i.Value))} is invalid" +
-                        (order.Error is null ? "." : $": {order.Error}. {AcmeException.Advice(order.Error)}"),
-                        order.Error) { Server = DirectoryUrl };
+                    throw OrderInvalid(order);
             }
 
             if (deadline.Remaining <= TimeSpan.Zero)
@@ -588,6 +590,11 @@ public sealed class AcmeClient : IDisposable
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private AcmeException OrderInvalid(AcmeOrder order) => new(
+        $"The order {order.Url} for {string.Join(", ", order.Identifiers.Select(i => i.Value))} is invalid" +
+        (order.Error is null ? "." : $": {order.Error}. {AcmeException.Advice(order.Error)}".TrimEnd()),
+        order.Error) { Server = DirectoryUrl };
 
     private AcmeException ValidationFailed(AcmeAuthorization authorization, AcmeChallenge? challenge)
     {
@@ -775,8 +782,8 @@ public sealed class AcmeClient : IDisposable
             }
 
             var location = message.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(url, l)) : null;
-            var retryAfter = message.Headers.RetryAfter is { } ra
-                ? ra.Delta ?? (ra.Date is { } date ? Max(date - DateTimeOffset.UtcNow, TimeSpan.Zero) : null)
+            var retryAfter = message.Headers.TryGetValues("Retry-After", out var retryValues)
+                ? AcmeRetryAfter.Parse(retryValues.FirstOrDefault(), DateTimeOffset.UtcNow)
                 : null;
             AcmeProblem? problem = null;
             if (!message.IsSuccessStatusCode)
@@ -790,8 +797,6 @@ public sealed class AcmeClient : IDisposable
             return new AcmeResponse(url, message.StatusCode, message.IsSuccessStatusCode, body, location, retryAfter, problem);
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private AcmeException Unreachable(Uri url, string what, HttpRequestException e)
     {

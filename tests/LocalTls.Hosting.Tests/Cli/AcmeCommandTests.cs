@@ -85,6 +85,7 @@ public class AcmeCommandTests
     [InlineData("--server|https://127.0.0.1:9/acme/acme/directory|--name|a_b.sslip.io|--out|OUT", "--name 'a_b.sslip.io' is not a host name")]
     [InlineData("--server|https://127.0.0.1:9/acme/acme/directory|--name|*.127.0.0.1.sslip.io|--challenge|http-01|--out|OUT", "--name *.127.0.0.1.sslip.io is a wildcard, which only dns-01 can validate")]
     [InlineData("--server|https://127.0.0.1:9/acme/acme/directory|--name|a.127.0.0.1.sslip.io|--dns-listen|53|--out|OUT", "--dns-listen '53' is not an address:port")]
+    [InlineData("--server|https://127.0.0.1:9/acme/acme/directory|--name|app-1.127.0.0.1.sslip.io|--challenge|http-01|--out|OUT", "--name app-1.127.0.0.1.sslip.io cannot be validated over http-01, because the CA could not resolve it: 'app-1.127.0.0.1.sslip.io' is not usable: sslip.io resolves it to 1.127.0.0")]
     [InlineData("--server|https://127.0.0.1:9/acme/acme/directory|--name|a.127.0.0.1.sslip.io|--ca-bundle|MISSING|--out|OUT", "--ca-bundle MISSING")]
     public async Task Bad_input_exits_2_with_what_to_write(string args, string expected)
     {
