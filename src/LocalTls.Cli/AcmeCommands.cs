@@ -32,7 +32,7 @@ internal static class AcmeCommands
             DefaultValueFactory = _ => Auto,
             HelpName = "TYPE",
         };
-        var dnsListen = new Option<string>("--dns-listen") { Description = "Where the dns-01 DNS server listens (UDP and TCP); step-ca must run with --resolver set to it.", DefaultValueFactory = _ => $"127.0.0.1:{SslipDnsServerOptions.DefaultPort}", HelpName = "ADDR:PORT" };
+        var dnsListen = new Option<string>("--dns-listen") { Description = "Where the sslip.io DNS server listens while issuing (UDP and TCP), with the dns-01 TXT records; step-ca must run with --resolver set to it. For http-01 it is skipped when the address is in use (e.g. by 'localtls dns serve').", DefaultValueFactory = _ => $"127.0.0.1:{SslipDnsServerOptions.DefaultPort}", HelpName = "ADDR:PORT" };
         var httpListen = new Option<string>("--http-listen") { Description = "Where the http-01 listener listens; the CA connects to port 80 of the address the name resolves to.", DefaultValueFactory = _ => "127.0.0.1:80", HelpName = "ADDR:PORT" };
         var accountKey = new Option<string?>("--account-key") { Description = "The ACME account key (PEM); created when missing. Default: {caroot}/acme/{host}-{port}/account.key, so later runs reuse the account.", HelpName = "FILE" };
         var caroot = new Option<string?>("--caroot") { Description = $"The CA store directory (account keys, default trusted root). Default: ${CaStore.DirectoryVariable}, else the per-user data directory.", HelpName = "DIR" };
@@ -132,6 +132,11 @@ internal static class AcmeCommands
             }
             else
             {
+                // step-ca resolves the names through its --resolver: answer there too, unless something already does.
+                await using var dns = TryStartDns(dnsEndPoint);
+                await stdout.WriteLineAsync(dns is null
+                    ? $"{dnsEndPoint} is in use: assuming a DNS server (e.g. 'localtls dns serve') answers sslip.io names there for step-ca's --resolver."
+                    : $"Answering sslip.io lookups on {dns.EndPoint} for step-ca's --resolver while issuing.");
                 await using var http = Http01ChallengeServer.Start(httpEndPoint);
                 await stdout.WriteLineAsync($"Answering http-01 on http://{http.EndPoint}{Http01ChallengeServer.PathPrefix}: the CA fetches port 80 of the address each name resolves to.");
                 await stdout.FlushAsync(CancellationToken.None);
@@ -154,6 +159,18 @@ internal static class AcmeCommands
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static SslipDnsServer? TryStartDns(IPEndPoint endPoint)
+    {
+        try
+        {
+            return SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = endPoint });
+        }
+        catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+        {
+            return null;
+        }
     }
 
     /// <summary>

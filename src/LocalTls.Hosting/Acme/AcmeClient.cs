@@ -818,13 +818,14 @@ public sealed class AcmeClient : IDisposable
         var messages = new List<string>();
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            if (!messages.Contains(x.Message))
+            var message = x.Message.Replace(", see inner exception", "", StringComparison.Ordinal).Trim().TrimEnd('.');
+            if (message.Length > 0 && !messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
             {
-                messages.Add(x.Message);
+                messages.Add(message);
             }
         }
 
-        return string.Join(" ", messages.Select(m => m.TrimEnd('.'))).Trim();
+        return string.Join(": ", messages);
     }
 
     private sealed record AcmeResponse(Uri Url, HttpStatusCode Status, bool IsSuccess, byte[] Body, Uri? Location, TimeSpan? RetryAfter, AcmeProblem? Problem);

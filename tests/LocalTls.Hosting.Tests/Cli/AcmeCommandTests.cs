@@ -11,7 +11,7 @@ namespace LocalTls.Tests.Cli;
 /// <summary><c>localtls acme issue</c>: end to end against the real step-ca, and what it says about bad input.</summary>
 public class AcmeCommandTests
 {
-    private static Task<CliResult> RunAsync(params string[] args) => Task.Run(() => LocalTlsCli.Run(args));
+    internal static Task<CliResult> RunAsync(params string[] args) => Task.Run(() => LocalTlsCli.Run(args));
 
     [Fact]
     public async Task Issue_over_dns01_writes_the_chain_and_a_0600_key_and_reuses_the_account()
@@ -109,7 +109,7 @@ public class AcmeCommandTests
         using var temp = new TempDirectory("acme-cli");
 
         var result = await RunAsync("acme", "issue", "--server", "https://127.0.0.1:9/acme/acme/directory", "--name", "a.127.0.0.1.sslip.io",
-            "--challenge", "http-01", "--http-listen", $"127.0.0.1:{port}", "--caroot", temp.Path, "--out", temp.Combine("out"));
+            "--challenge", "http-01", "--http-listen", $"127.0.0.1:{port}", "--dns-listen", "127.0.0.1:0", "--caroot", temp.Path, "--out", temp.Combine("out"));
 
         Assert.Equal(ExitCodes.Environment, result.ExitCode);
         Assert.Contains($"error: Cannot listen on 127.0.0.1:{port} for http-01: another process already uses it", result.Stderr);
@@ -125,7 +125,7 @@ public class AcmeCommandTests
     private static string AccountLine(string stdout) => stdout.Split('\n').Single(l => l.Contains("  account:", StringComparison.Ordinal)).Trim();
 
     /// <summary>A port free for both UDP and TCP on 127.0.0.1 a moment ago (the DNS server needs both).</summary>
-    private static int FreeUdpAndTcpPort()
+    internal static int FreeUdpAndTcpPort()
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -139,5 +139,32 @@ public class AcmeCommandTests
             {
             }
         }
+    }
+}
+
+/// <summary><c>localtls acme issue --challenge http-01</c> end to end: it listens on 127.0.0.1:80 and answers step-ca's lookups.</summary>
+[Collection(Port80.Collection)]
+public class AcmeCommandHttp01Tests
+{
+    [Fact]
+    public async Task Issue_over_http01_answers_on_port_80_and_serves_the_names_to_step_ca()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dnsPort = AcmeCommandTests.FreeUdpAndTcpPort();
+        await using var bed = await AcmeTestbed.StartAsync(ct, resolverPort: dnsPort);
+        Port80.RequireBindable();
+        var root = bed.Temp.Combine("root.pem");
+        File.WriteAllText(root, bed.Material.RootCertificatePem);
+        var outDir = bed.Temp.Combine("out");
+
+        var result = await AcmeCommandTests.RunAsync("acme", "issue", "--server", bed.DirectoryUrl, "--ca-bundle", root, "--name", "web.127.0.0.1.sslip.io",
+            "--challenge", "http-01", "--dns-listen", $"127.0.0.1:{dnsPort}", "--caroot", bed.Temp.Combine("caroot"), "--out", outDir, "--timeout", "30s");
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}\n{bed.LogTail()}");
+        Assert.Contains($"Answering sslip.io lookups on 127.0.0.1:{dnsPort} for step-ca's --resolver while issuing.", result.Stdout);
+        Assert.Contains("Answering http-01 on http://127.0.0.1:80/.well-known/acme-challenge/", result.Stdout);
+        Assert.Contains("Issued a certificate for web.127.0.0.1.sslip.io over http-01", result.Stdout);
+        using var leaf = X509Certificate2.CreateFromPemFile(Path.Combine(outDir, "web.127.0.0.1.sslip.io.crt"), Path.Combine(outDir, "web.127.0.0.1.sslip.io.key"));
+        Assert.True(leaf.MatchesHostname("web.127.0.0.1.sslip.io"));
     }
 }
