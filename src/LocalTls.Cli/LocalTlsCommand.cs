@@ -16,6 +16,9 @@ internal static class ExitCodes
 
     /// <summary>The machine is in the way: a directory is not writable, a port is taken, a program is missing.</summary>
     public const int Environment = 3;
+
+    /// <summary>The ACME server refused or failed (a problem document, an unreachable server, a validation that never completed). The message says what to do.</summary>
+    public const int Acme = 4;
 }
 
 /// <summary>The <c>localtls</c> command line.</summary>
@@ -33,11 +36,12 @@ internal static class LocalTlsCommand
         var root = new RootCommand(
             "localtls: a local development CA, step-ca configuration, Kubernetes manifests and offline sslip.io DNS, for the same ACME " +
             "workflow locally as with Let's Encrypt in production.\n\n" +
-            "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program).");
+            "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program), 4 the ACME server refused or failed.");
         root.Subcommands.Add(CaCommands.Build(stdout, stderr));
         root.Subcommands.Add(StepCaCommands.Build(stdout, stderr));
         root.Subcommands.Add(DnsCommands.Build(stdout, stderr));
         root.Subcommands.Add(ManifestsCommand.Build(stdout, stderr));
+        root.Subcommands.Add(AcmeCommands.Build(stdout, stderr));
         return root;
     }
 
@@ -47,6 +51,11 @@ internal static class LocalTlsCommand
         try
         {
             return await body();
+        }
+        catch (LocalTls.Acme.AcmeException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Acme;
         }
         catch (Exception e) when (e is PkiException or FormatException or ArgumentException)
         {

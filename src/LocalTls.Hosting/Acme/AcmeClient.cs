@@ -410,6 +410,7 @@ public sealed class AcmeClient : IDisposable
                     work.Add(item);
                 }
 
+                var pending = new List<AcmeChallengeWork>();
                 foreach (var item in work)
                 {
                     var answered = await RespondToChallengeAsync(item.Challenge, ct).ConfigureAwait(false);
@@ -417,9 +418,15 @@ public sealed class AcmeClient : IDisposable
                     {
                         throw ValidationFailed(item.Authorization, answered);
                     }
+
+                    // A valid challenge makes its authorization valid (RFC 8555 §7.1.6); step-ca validates at once.
+                    if (answered.Status != AcmeStatus.Valid)
+                    {
+                        pending.Add(item);
+                    }
                 }
 
-                foreach (var item in work)
+                foreach (var item in pending)
                 {
                     await WaitForAuthorizationAsync(item.Authorization, solver.ChallengeType, deadline, ct).ConfigureAwait(false);
                 }
@@ -442,12 +449,23 @@ public sealed class AcmeClient : IDisposable
             stage = "finalize the order";
             using var certificateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var csr = CreateCsr(identifiers, certificateKey);
-            if (order.Status != AcmeStatus.Ready)
+            try
+            {
+                // With every authorization valid the order is ready; a server that gets there later answers
+                // orderNotReady, and then the order is polled until it is.
+                order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
+            }
+            catch (AcmeException e) when (e.Problem?.Type == AcmeProblem.OrderNotReady)
             {
                 order = await WaitForOrderAsync(order.Url, deadline, untilReady: true, ct).ConfigureAwait(false);
+                order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
             }
 
-            order = await FinalizeAsync(order, csr, ct).ConfigureAwait(false);
+            if (order.Status == AcmeStatus.Invalid)
+            {
+                throw OrderInvalid(order);
+            }
+
             if (order.Status != AcmeStatus.Valid)
             {
                 order = await WaitForOrderAsync(order.Url, deadline, untilReady: false, ct).ConfigureAwait(false);
@@ -557,10 +575,7 @@ public sealed class AcmeClient : IDisposable
                 case AcmeStatus.Ready when untilReady:
                     return order;
                 case AcmeStatus.Invalid:
-                    throw new AcmeException(
-                        $"The order {order.Url} for {string.Join(", ", order.Identifiers.Select(i => i.Value))} is invalid" +
-                        (order.Error is null ? "." : $": {order.Error}. {AcmeException.Advice(order.Error)}"),
-                        order.Error) { Server = DirectoryUrl };
+                    throw OrderInvalid(order);
             }
 
             if (deadline.Remaining <= TimeSpan.Zero)
@@ -575,6 +590,11 @@ public sealed class AcmeClient : IDisposable
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private AcmeException OrderInvalid(AcmeOrder order) => new(
+        $"The order {order.Url} for {string.Join(", ", order.Identifiers.Select(i => i.Value))} is invalid" +
+        (order.Error is null ? "." : $": {order.Error}. {AcmeException.Advice(order.Error)}".TrimEnd()),
+        order.Error) { Server = DirectoryUrl };
 
     private AcmeException ValidationFailed(AcmeAuthorization authorization, AcmeChallenge? challenge)
     {
@@ -762,8 +782,8 @@ public sealed class AcmeClient : IDisposable
             }
 
             var location = message.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(url, l)) : null;
-            var retryAfter = message.Headers.RetryAfter is { } ra
-                ? ra.Delta ?? (ra.Date is { } date ? Max(date - DateTimeOffset.UtcNow, TimeSpan.Zero) : null)
+            var retryAfter = message.Headers.TryGetValues("Retry-After", out var retryValues)
+                ? AcmeRetryAfter.Parse(retryValues.FirstOrDefault(), DateTimeOffset.UtcNow)
                 : null;
             AcmeProblem? problem = null;
             if (!message.IsSuccessStatusCode)
@@ -777,8 +797,6 @@ public sealed class AcmeClient : IDisposable
             return new AcmeResponse(url, message.StatusCode, message.IsSuccessStatusCode, body, location, retryAfter, problem);
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private AcmeException Unreachable(Uri url, string what, HttpRequestException e)
     {
@@ -800,13 +818,14 @@ public sealed class AcmeClient : IDisposable
         var messages = new List<string>();
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            if (!messages.Contains(x.Message))
+            var message = x.Message.Replace(", see inner exception", "", StringComparison.Ordinal).Trim().TrimEnd('.');
+            if (message.Length > 0 && !messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
             {
-                messages.Add(x.Message);
+                messages.Add(message);
             }
         }
 
-        return string.Join(" ", messages.Select(m => m.TrimEnd('.'))).Trim();
+        return string.Join(": ", messages);
     }
 
     private sealed record AcmeResponse(Uri Url, HttpStatusCode Status, bool IsSuccess, byte[] Body, Uri? Location, TimeSpan? RetryAfter, AcmeProblem? Problem);

@@ -32,7 +32,7 @@ public sealed class AcmeException : Exception
     internal static string Advice(AcmeProblem? problem) => problem?.ShortType switch
     {
         "badNonce" => "The server kept rejecting fresh nonces; check that only one step-ca uses this database and try again.",
-        "connection" => "The CA could not fetch the HTTP-01 answer: it connects to port 80 of the address the name resolves to, so a solver must listen there (run as root, or grant CAP_NET_BIND_SERVICE), or use dns-01.",
+        "connection" => "The CA could not fetch the HTTP-01 answer: it resolves the name (step-ca through its --resolver) and connects to port 80 of that address, so the name must resolve for the CA and a solver must listen there (run as root, or grant CAP_NET_BIND_SERVICE); or use dns-01.",
         "dns" => "The CA could not look up the TXT record: start step-ca with --resolver pointing at the DNS server that holds it (e.g. 'localtls dns serve').",
         "rejectedIdentifier" => "The CA saw an answer that does not match the key authorization: check that nothing else answers on the challenge's port or name.",
         "unauthorized" => "The account does not own this resource, or the CA does not allow the name; check the name and the account key.",

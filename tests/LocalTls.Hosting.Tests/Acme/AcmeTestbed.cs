@@ -101,7 +101,8 @@ internal sealed class AcmeTestbed : IAsyncDisposable
     /// <summary>Everything step-ca wrote so far.</summary>
     public IReadOnlyList<string> Log => [.. _log];
 
-    public static async Task<AcmeTestbed> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts step-ca resolving through our DNS server, or through <paramref name="resolverPort"/> on 127.0.0.1 when given (a DNS server someone else starts there, e.g. the CLI's).</summary>
+    public static async Task<AcmeTestbed> StartAsync(CancellationToken cancellationToken, int? resolverPort = null)
     {
         var temp = new TempDirectory("acme");
         SslipDnsServer? dns = null;
@@ -117,7 +118,7 @@ internal sealed class AcmeTestbed : IAsyncDisposable
             {
                 Layout = files.Layout,
                 ExecutablePath = StepCaBinary.Path,
-                Resolver = $"127.0.0.1:{dns.Port}",
+                Resolver = $"127.0.0.1:{resolverPort ?? dns.Port}",
                 OnLog = line => log.Enqueue(line.Text),
             };
             var ca = await StepCaProcess.StartAsync(processOptions, cancellationToken);
