@@ -31,6 +31,7 @@ echo "== 2. The app model, run on this machine: step-ca, its DNS responder, a ce
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
+trap 'exit 143' INT TERM
 (cd playground/LocalTls.Playground.AppHost && LOCALTLS_STEP_CA="$step_ca" exec setsid dotnet run --no-build \
   -- --Playground:CaStore="$LOCALTLS_CAROOT") >"$out/apphost.log" 2>&1 & pids+=($!)
 root_pem="$LOCALTLS_CAROOT/root_ca.crt"
