@@ -7,6 +7,7 @@ using Aspire.Hosting.Testing;
 using LocalTls.Pki;
 using LocalTls.Sslip;
 using LocalTls.Tests.StepCa;
+using LocalTls.Tests.TestSupport;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
 namespace LocalTls.Tests.Host;
@@ -27,18 +28,7 @@ public class HostCertificateTests
             },
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, presented, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca.GetRootCertificate());
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            foreach (var element in presented?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
-            {
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-
-            return certificate is X509Certificate2 leaf && chain.Build(leaf) && leaf.MatchesHostname("web.127.0.0.1.sslip.io");
-        };
+            OnlyRoot.Accepts(ca, certificate, presented) && ((X509Certificate2)certificate!).MatchesHostname("web.127.0.0.1.sslip.io");
         return new HttpClient(handler);
     }
 

@@ -9,6 +9,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using LocalTls.Pki;
 using LocalTls.Tests.StepCa;
+using LocalTls.Tests.TestSupport;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
 namespace LocalTls.Tests.Host;
@@ -39,19 +40,7 @@ public class StepCaHostTests
         Assert.Matches(@"^https://127\.0\.0\.1:\d+/acme/acme/directory$", directoryUrl);
 
         using var handler = new HttpClientHandler();
-        handler.ServerCertificateCustomValidationCallback = (_, certificate, presented, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(material.GetRootCertificate());
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            foreach (var element in presented?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
-            {
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-
-            return certificate is not null && chain.Build(certificate);
-        };
+        handler.ServerCertificateCustomValidationCallback = (_, certificate, presented, _) => OnlyRoot.Accepts(material, certificate, presented);
         using var http = new HttpClient(handler);
         var directory = await http.GetFromJsonAsync<JsonElement>(directoryUrl, ct);
         Assert.StartsWith(directoryUrl!.Replace("/directory", ""), directory.GetProperty("newOrder").GetString());
