@@ -1,7 +1,7 @@
 namespace LocalTls.Diagnostics;
 
-/// <summary>One file to write: its path, its text, and whether it is secret (mode 0600 on Unix).</summary>
-internal readonly record struct FileToWrite(string Path, string Content, bool Secret = false);
+/// <summary>One file to write: its path, its text (or bytes), and whether it is secret (mode 0600 on Unix).</summary>
+internal readonly record struct FileToWrite(string Path, string Content, bool Secret = false, byte[]? Bytes = null);
 
 /// <summary>
 /// Writes a set of files so that a failure leaves nothing half-written: every file is written to a temporary
@@ -30,10 +30,17 @@ internal static class AtomicFiles
                 }
 
                 using (var stream = new FileStream(temp, options))
-                using (var writer = new StreamWriter(stream))
                 {
                     staged.Add((temp, file.Path));
-                    writer.Write(file.Content);
+                    if (file.Bytes is { } bytes)
+                    {
+                        stream.Write(bytes);
+                    }
+                    else
+                    {
+                        using var writer = new StreamWriter(stream);
+                        writer.Write(file.Content);
+                    }
                 }
             }
 

@@ -56,9 +56,11 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
         {
             await e.Notifications.PublishUpdateAsync(certificate, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info) });
             var running = await cas.WaitForRunningAsync(ca, stopping);
+            var reuse = true;
             while (!stopping.IsCancellationRequested)
             {
-                var wait = await IssueAsync(certificate, ca, running, e, stopping);
+                var wait = (reuse ? await ReuseAsync(certificate, running, e) : null) ?? await IssueAsync(certificate, ca, running, e, stopping);
+                reuse = false;
                 e.Logger.LogInformation("Next renewal in {Wait}.", wait);
                 await renew.WaitAsync(wait, stopping);
             }
@@ -78,9 +80,72 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
         }
     }
 
+    /// <summary>
+    /// Keeps the certificate already on disk when it still chains to this CA, covers the names and is before its
+    /// renewal time, so restarting the app does not issue again. Returns the wait until renewal, or null to issue.
+    /// </summary>
+    private static async Task<TimeSpan?> ReuseAsync(CertificateResource certificate, HostCa running, InitializeResourceEvent e)
+    {
+        var directory = certificate.HostDirectory!;
+        var crt = Path.Combine(directory, "tls.crt");
+        var key = Path.Combine(directory, "tls.key");
+        if (!File.Exists(crt) || !File.Exists(key))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var leaf = X509Certificate2.CreateFromPemFile(crt, key);
+            var names = Names(certificate);
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(running.Material.GetRootCertificate());
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            var extra = new X509Certificate2Collection();
+            extra.ImportFromPemFile(crt);
+            chain.ChainPolicy.ExtraStore.AddRange(extra);
+            var renewAt = RenewalTime(certificate, leaf);
+            if (!chain.Build(leaf) || !names.All(n => leaf.MatchesHostname(n, allowWildcards: true, allowCommonName: false)) || DateTime.UtcNow >= renewAt)
+            {
+                e.Logger.LogInformation("The certificate in {Directory} is expired, due for renewal, for other names or from another CA: issuing a new one.", directory);
+                return null;
+            }
+
+            e.Logger.LogInformation("Reusing the certificate in {Directory}, valid until {NotAfter:u}.", directory, leaf.NotAfter.ToUniversalTime());
+            await PublishReadyAsync(certificate, e, leaf, renewAt, directory);
+            return renewAt - DateTime.UtcNow;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private static List<string> Names(CertificateResource certificate) =>
+        [.. certificate.Hostnames.Select(h => h.Hostname!).Concat(certificate.DnsNames).Distinct()];
+
+    // Renew at two thirds of the lifetime, as cert-manager does by default, unless renewBefore says otherwise.
+    private static DateTime RenewalTime(CertificateResource certificate, X509Certificate2 leaf) =>
+        leaf.NotAfter.ToUniversalTime() - (certificate.RenewBefore ?? (leaf.NotAfter.ToUniversalTime() - leaf.NotBefore.ToUniversalTime()) / 3);
+
+    private static Task PublishReadyAsync(CertificateResource certificate, InitializeResourceEvent e, X509Certificate2 leaf, DateTime renewAt, string directory) =>
+        e.Notifications.PublishUpdateAsync(certificate, s => s with
+        {
+            State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+            StartTimeStamp = s.StartTimeStamp ?? DateTime.UtcNow,
+            Properties = s.Properties
+                .With(LocalTlsProperties.DnsNames, string.Join(", ", Names(certificate)))
+                .With(LocalTlsProperties.NotAfter, leaf.NotAfter.ToUniversalTime().ToString("u"))
+                .With(LocalTlsProperties.RenewalTime, renewAt.ToString("u"))
+                .With(LocalTlsProperties.Serial, leaf.SerialNumber)
+                .With(LocalTlsProperties.Files, directory)
+                .With(LocalTlsProperties.Problem, null),
+        });
+
     private static async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping)
     {
-        var names = certificate.Hostnames.Select(h => h.Hostname!).Concat(certificate.DnsNames).Distinct().ToList();
+        var names = Names(certificate);
         await e.Notifications.PublishUpdateAsync(certificate, s => s with
         {
             State = new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info),
@@ -111,28 +176,20 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
             }
 
             var directory = certificate.HostDirectory!;
+            using var leaf = issued.GetCertificate();
+            var bundle = new X509Certificate2Collection(leaf);
+            bundle.AddRange(issued.GetIntermediates());
             AtomicFiles.WriteAll(
             [
                 new(Path.Combine(directory, "tls.crt"), issued.CertificateChainPem),
                 new(Path.Combine(directory, "tls.key"), issued.PrivateKeyPem, Secret: true),
+                new(Path.Combine(directory, "tls.pfx"), "", Secret: true, Bytes: bundle.Export(X509ContentType.Pfx)),
                 new(Path.Combine(directory, "ca.crt"), running.Material.RootCertificatePem),
             ], $"the certificate '{certificate.Name}'");
 
-            using var leaf = issued.GetCertificate();
-            var lifetime = leaf.NotAfter.ToUniversalTime() - leaf.NotBefore.ToUniversalTime();
-            // Renew at two thirds of the lifetime, as cert-manager does by default, unless renewBefore says otherwise.
-            var renewAt = leaf.NotAfter.ToUniversalTime() - (certificate.RenewBefore ?? lifetime / 3);
+            var renewAt = RenewalTime(certificate, leaf);
             e.Logger.LogInformation("Issued {Names} over {Challenge}, valid until {NotAfter:u}, serial {Serial}.", string.Join(", ", names), issued.ChallengeType, leaf.NotAfter.ToUniversalTime(), leaf.SerialNumber);
-            await e.Notifications.PublishUpdateAsync(certificate, s => s with
-            {
-                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
-                StartTimeStamp = s.StartTimeStamp ?? DateTime.UtcNow,
-                Properties = s.Properties
-                    .With(LocalTlsProperties.NotAfter, leaf.NotAfter.ToUniversalTime().ToString("u"))
-                    .With(LocalTlsProperties.RenewalTime, renewAt.ToString("u"))
-                    .With(LocalTlsProperties.Serial, leaf.SerialNumber)
-                    .With(LocalTlsProperties.Files, directory),
-            });
+            await PublishReadyAsync(certificate, e, leaf, renewAt, directory);
             var wait = renewAt - DateTime.UtcNow;
             return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
         }

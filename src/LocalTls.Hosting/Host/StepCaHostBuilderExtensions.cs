@@ -55,4 +55,30 @@ public static class StepCaHostBuilderExtensions
         builder.Resource.DataDirectory = Path.GetFullPath(directory);
         return builder;
     }
+
+    /// <summary>
+    /// Chooses the ACME challenge for a certificate issued on this machine: <c>dns-01</c> (the default: the CA's own
+    /// DNS responder answers, no privileged port, wildcards work) or <c>http-01</c> (needs port 80).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// builder.AddCertificate("web-tls", host).WithIssuer(issuer).WithAcmeChallenge("http-01");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<CertificateResource> WithAcmeChallenge(this IResourceBuilder<CertificateResource> builder, string challenge)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (challenge is not (LocalTls.Acme.AcmeChallengeTypes.Http01 or LocalTls.Acme.AcmeChallengeTypes.Dns01))
+        {
+            throw new ArgumentException($"'{challenge}' is not a challenge issued on this machine: write \"dns-01\" (no port 80 needed, wildcards work) or \"http-01\" (step-ca then connects to port 80).", nameof(challenge));
+        }
+
+        if (challenge == LocalTls.Acme.AcmeChallengeTypes.Http01 && builder.Resource.DnsNames.Any(n => n.StartsWith("*.", StringComparison.Ordinal)))
+        {
+            throw new ArgumentException("A wildcard name can only be validated over dns-01: leave the challenge at \"dns-01\" or remove the wildcard.", nameof(challenge));
+        }
+
+        builder.Resource.Challenge = challenge;
+        return builder;
+    }
 }

@@ -47,6 +47,8 @@ public class BadInputTests
         { "duplicate secret by namespace", "already writes the Secret 'shop/app2-secret'" },
         { "short duration", "at least one hour" },
         { "renew before", "shorter than the duration" },
+        { "acme challenge", "is not a challenge issued on this machine" },
+        { "wildcard over http-01", "can only be validated over dns-01" },
     };
 
     private static int _counter;
@@ -99,6 +101,8 @@ public class BadInputTests
                 break;
             case "short duration": b.AddCertificate("c", host).WithDuration(TimeSpan.FromMinutes(30)); break;
             case "renew before": b.AddCertificate("c", host).WithDuration(TimeSpan.FromDays(1), TimeSpan.FromDays(2)); break;
+            case "acme challenge": b.AddCertificate("c", host).WithAcmeChallenge("tls-alpn-01"); break;
+            case "wildcard over http-01": b.AddCertificate("c", host).WithDnsNames("*.app.test").WithAcmeChallenge("http-01"); break;
             default: throw new ArgumentOutOfRangeException(nameof(@case), @case, "unknown case");
         }
     }

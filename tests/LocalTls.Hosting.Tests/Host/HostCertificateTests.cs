@@ -134,4 +134,46 @@ public class HostCertificateTests
         Assert.Contains("SSL", await refused.Content.ReadAsStringAsync(ct), StringComparison.OrdinalIgnoreCase);
         await app.StopAsync(ct);
     }
+
+    [Fact]
+    public async Task A_restart_reuses_a_valid_certificate_and_replaces_an_expired_one()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var store = new CaStore(dir.Combine("caroot"));
+        var material = store.LoadOrCreate();
+        async Task<ResourceEvent> RunOnceAsync()
+        {
+            var builder = DistributedApplicationTestingBuilder.Create();
+            var ca = builder.AddStepCa("step-ca").WithCaStore(store.Directory).WithExecutable(StepCaBinary.Path);
+            builder.AddCertificate("api-tls", builder.AddSslipHostname("api")).WithIssuer(builder.AddCertManagerIssuer("local", ca));
+            await using var app = await builder.BuildAsync(ct);
+            await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+            var ready = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text is "Running" or "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+            await app.StopAsync(ct);
+            return ready;
+        }
+
+        // An expired certificate from this very CA is where the app keeps its certificate.
+        var folder = Path.Combine(store.Directory, "step-ca", "step-ca", "certificates", "api-tls");
+        Directory.CreateDirectory(folder);
+        var (expired, key) = CaGenerator.IssueLeaf(material, ["api.127.0.0.1.sslip.io"], TimeSpan.FromHours(1), new FixedTime(DateTimeOffset.UtcNow.AddDays(-2)));
+        File.WriteAllText(Path.Combine(folder, "tls.crt"), Pem.EncodeCertificate(expired) + material.IntermediateCertificatePem);
+        File.WriteAllText(Path.Combine(folder, "tls.key"), Pem.EncodePrivateKey(key));
+        var expiredSerial = expired.SerialNumber.ToString(16).ToUpperInvariant().TrimStart('0');
+
+        var first = await RunOnceAsync();
+        Assert.Equal("Running", first.Snapshot.State?.Text);
+        Assert.NotEqual(expiredSerial, Property(first, "localtls.serial")!.TrimStart('0'));
+        Assert.True(DateTime.Parse(Property(first, "localtls.notAfter")!, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime() > DateTime.UtcNow.AddHours(20));
+        Assert.True(File.Exists(Path.Combine(folder, "tls.pfx")));
+        using (var pfx = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(folder, "tls.pfx"), null))
+        {
+            Assert.True(pfx.HasPrivateKey);
+            Assert.Equal(Property(first, "localtls.serial"), pfx.SerialNumber);
+        }
+
+        var second = await RunOnceAsync();
+        Assert.Equal(Property(first, "localtls.serial"), Property(second, "localtls.serial"));
+    }
 }
