@@ -244,6 +244,33 @@ public sealed class AcmeClient : IDisposable
         return ReadOrder(response, response.Location ?? throw Malformed(response, "the new order has no Location header"));
     }
 
+    /// <summary>
+    /// Revokes a certificate this account holds (RFC 8555 section 7.6), signed with the account key.
+    /// </summary>
+    /// <param name="certificatePem">The certificate (the first PEM block is the one revoked).</param>
+    /// <param name="reason">An RFC 5280 reason code; 0 (unspecified) by default, 1 when its key is compromised.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <exception cref="AcmeException">The server refused (e.g. <see cref="AcmeProblem.AlreadyRevoked"/>) or could not be reached.</exception>
+    /// <example>
+    /// <code>
+    /// await client.RevokeCertificateAsync(File.ReadAllText("app.crt"));
+    /// </code>
+    /// </example>
+    public async Task RevokeCertificateAsync(string certificatePem, int reason = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(certificatePem);
+        if (reason is < 0 or > 10 or 7)
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "An RFC 5280 reason code is 0 to 10 except 7, e.g. 0 (unspecified) or 1 (keyCompromise).");
+        }
+
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(certificatePem);
+        var directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
+        var url = directory.RevokeCert ?? throw new AcmeException($"The ACME server at {DirectoryUrl} offers no revokeCert: it cannot revoke certificates.");
+        await PostAsync(url, new Dictionary<string, object> { ["certificate"] = Base64Url.Encode(certificate.RawData), ["reason"] = reason },
+            $"revoke the certificate {certificate.SerialNumber}", cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Fetches an order (POST-as-GET).</summary>
     /// <param name="orderUrl">The order URL.</param>
     /// <param name="cancellationToken">Cancels.</param>

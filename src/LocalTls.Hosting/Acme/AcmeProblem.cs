@@ -40,6 +40,9 @@ public sealed class AcmeProblem
     /// <summary>The server failed internally.</summary>
     public const string ServerInternal = AcmeErrorPrefix + "serverInternal";
 
+    /// <summary>The certificate was already revoked.</summary>
+    public const string AlreadyRevoked = AcmeErrorPrefix + "alreadyRevoked";
+
     /// <summary>Creates a problem.</summary>
     /// <param name="type">The problem type URI, e.g. <see cref="BadNonce"/>.</param>
     /// <param name="detail">The server's explanation.</param>
