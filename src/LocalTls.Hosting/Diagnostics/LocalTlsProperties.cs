@@ -22,4 +22,5 @@ internal static class LocalTlsProperties
     public const string RenewalTime = "localtls.renewalTime";
     public const string Serial = "localtls.serial";
     public const string Files = "localtls.files";
+    public const string ProcessId = "localtls.pid";
 }

@@ -9,6 +9,8 @@ namespace LocalTls.Host;
 /// <summary>Wires a step-ca for the host target: its DNS responder, start-up and health check.</summary>
 internal static class StepCaHost
 {
+    public const string RestartCommand = "localtls-restart";
+
     public static void Attach(IResourceBuilder<StepCaResource> ca)
     {
         var builder = ca.ApplicationBuilder;
@@ -26,6 +28,15 @@ internal static class StepCaHost
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             healthKey, services => new StepCaHealthCheck(services.GetRequiredService<StepCaHostRunner>(), ca.Resource), failureStatus: null, tags: null));
         ca.WithHealthCheck(healthKey)
+            .WithCommand(RestartCommand, "Restart", async context =>
+                await context.Services.GetRequiredService<StepCaHostRunner>().RestartAsync(ca.Resource, context.CancellationToken)
+                    ? CommandResults.Success()
+                    : CommandResults.Failure($"step-ca '{ca.Resource.Name}' did not start again: see its log."), new CommandOptions
+            {
+                Description = "Stop step-ca if it runs and start it again on the same port, with the same data.",
+                IconName = "ArrowClockwise",
+                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "Exited" or "FailedToStart" ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            })
             .OnInitializeResource((r, e, ct) =>
             {
                 if (r.Cluster is not null)
@@ -46,9 +57,10 @@ internal static class StepCaHost
             ca.Resource.Dns = null;
         }
 
-        foreach (var check in ca.Resource.Annotations.OfType<HealthCheckAnnotation>().ToList())
+        foreach (var annotation in ca.Resource.Annotations
+            .Where(a => a is HealthCheckAnnotation || a is ResourceCommandAnnotation { Name: RestartCommand }).ToList())
         {
-            ca.Resource.Annotations.Remove(check);
+            ca.Resource.Annotations.Remove(annotation);
         }
     }
 }

@@ -18,6 +18,8 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
     private readonly ConcurrentDictionary<SslipDnsResource, TaskCompletionSource<SslipDnsServer>> _dns = new();
     private readonly ConcurrentDictionary<StepCaResource, StepCaProcess> _cas = new();
     private readonly ConcurrentDictionary<StepCaResource, TaskCompletionSource<HostCa>> _running = new();
+    private readonly ConcurrentDictionary<StepCaResource, (InitializeResourceEvent Event, int Port)> _started = new();
+    private volatile bool _disposing;
 
     /// <summary>Waits until the CA answers; throws <see cref="InvalidOperationException"/> when it failed to start.</summary>
     public Task<HostCa> WaitForRunningAsync(StepCaResource ca, CancellationToken cancellationToken) =>
@@ -70,7 +72,9 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
 
             var material = StepCaMaterial.Load(ca);
             var directory = ca.DataDirectory ?? Path.Combine(new CaStore(ca.CaStoreDirectory).Directory, "step-ca", ca.Name);
-            var port = ca.HostPort != 0 ? ca.HostPort : LoopbackPort.GetFree(IPAddress.Loopback);
+            // A restart keeps the port, so URLs and issuers stay valid.
+            var port = _started.TryGetValue(ca, out var before) ? before.Port : ca.HostPort != 0 ? ca.HostPort : LoopbackPort.GetFree(IPAddress.Loopback);
+            _started[ca] = (e, port);
             var options = StepCaKubernetesRenderer.OptionsFor(ca);
             options.Address = $"127.0.0.1:{port}";
             options.DnsNames = ["127.0.0.1", "localhost", .. ca.ExtraDnsNames.Where(n => n is not "127.0.0.1" and not "localhost")];
@@ -95,6 +99,7 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
                 },
             }, cancellationToken);
             _cas[ca] = process;
+            _ = WatchExitAsync(ca, process, e);
 
             var baseUrl = new Uri($"https://127.0.0.1:{port}");
             var directoryUrl = StepCaConfig.AcmeDirectoryUrl(baseUrl, ca.DefaultProvisionerName);
@@ -109,13 +114,16 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
             {
                 State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
                 StartTimeStamp = DateTime.UtcNow,
+                ExitCode = null,
                 Urls = [new UrlSnapshot("acme", directoryUrl.ToString(), IsInternal: false)],
                 Properties = s.Properties
                     .With(LocalTlsProperties.AcmeDirectory, directoryUrl.ToString())
                     .With(LocalTlsProperties.Fingerprint, material.RootFingerprint)
                     .With(LocalTlsProperties.RootCertificate, new CaStore(ca.CaStoreDirectory).RootCertificatePath)
                     .With(LocalTlsProperties.Target, "host")
-                    .With(LocalTlsProperties.Resolver, resolver ?? "system"),
+                    .With(LocalTlsProperties.Resolver, resolver ?? "system")
+                    .With(LocalTlsProperties.ProcessId, process.ProcessId)
+                    .With(LocalTlsProperties.Problem, null),
             });
         }
         catch (Exception ex) when (ex is StepCaException or PkiException or IOException or InvalidOperationException or ArgumentException or SocketException)
@@ -130,8 +138,54 @@ internal sealed class StepCaHostRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts a stopped or crashed step-ca again on the same port; for the dashboard's Restart command.</summary>
+    public async Task<bool> RestartAsync(StepCaResource ca, CancellationToken cancellationToken)
+    {
+        if (!_started.TryGetValue(ca, out var started))
+        {
+            return false;
+        }
+
+        if (_cas.TryRemove(ca, out var old))
+        {
+            await old.DisposeAsync();
+        }
+
+        if (Running(ca).Task.IsCompleted)
+        {
+            _running[ca] = new TaskCompletionSource<HostCa>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        await StartCaAsync(ca, started.Event, cancellationToken);
+        return _cas.ContainsKey(ca);
+    }
+
+    private async Task WatchExitAsync(StepCaResource ca, StepCaProcess process, InitializeResourceEvent e)
+    {
+        await process.WaitForExitAsync();
+        if (_disposing || !_cas.TryGetValue(ca, out var current) || !ReferenceEquals(current, process))
+        {
+            return;
+        }
+
+        _cas.TryRemove(ca, out _);
+        // Certificates wait again until a restart brings the CA back.
+        _running[ca] = new TaskCompletionSource<HostCa>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tail = string.Join(" | ", process.RecentLog.TakeLast(3).Select(l => l.Text));
+        var problem = $"step-ca exited with code {process.ExitCode}; its last lines: {tail}. Use the Restart command to start it again.";
+        e.Logger.LogError("{Problem}", problem);
+        await e.Notifications.PublishUpdateAsync(ca, s => s with
+        {
+            State = new ResourceStateSnapshot(KnownResourceStates.Exited, KnownResourceStateStyles.Error),
+            ExitCode = process.ExitCode,
+            StopTimeStamp = DateTime.UtcNow,
+            Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
+        });
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _disposing = true;
         foreach (var process in _cas.Values)
         {
             await process.DisposeAsync();

@@ -176,4 +176,39 @@ public class HostCertificateTests
         var second = await RunOnceAsync();
         Assert.Equal(Property(first, "localtls.serial"), Property(second, "localtls.serial"));
     }
+
+    [Fact]
+    public async Task A_killed_step_ca_shows_as_exited_renewal_fails_clearly_and_restart_recovers()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        builder.AddCertificate("api-tls", builder.AddSslipHostname("api")).WithIssuer(builder.AddCertManagerIssuer("local", ca));
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+        var first = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text == "Running", ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+        var running = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => Property(e, "localtls.pid") is not null, ct);
+
+        using (var process = System.Diagnostics.Process.GetProcessById(int.Parse(Property(running, "localtls.pid")!, System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            process.Kill();
+        }
+
+        var exited = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Exited, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Contains("step-ca exited with code", Property(exited, "localtls.problem"));
+        Assert.Contains("Restart", Property(exited, "localtls.problem"));
+
+        Assert.True((await app.ResourceCommands.ExecuteCommandAsync("api-tls", "localtls-renew", ct)).Success);
+        var failed = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text == "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        Assert.Contains("127.0.0.1:", Property(failed, "localtls.problem"));
+
+        var restart = await app.ResourceCommands.ExecuteCommandAsync("step-ca", "localtls-restart", ct);
+        Assert.True(restart.Success, restart.Message);
+        await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.problem") is null, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.True((await app.ResourceCommands.ExecuteCommandAsync("api-tls", "localtls-renew", ct)).Success);
+        var recovered = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text == "Running" && Property(e, "localtls.serial") != Property(first, "localtls.serial"), ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        Assert.Null(Property(recovered, "localtls.problem"));
+        await app.StopAsync(ct);
+    }
 }
