@@ -2,6 +2,7 @@ using Aspire.Hosting.ApplicationModel;
 using LocalTls;
 using LocalTls.CertManager;
 using LocalTls.Cluster;
+using LocalTls.StepCa;
 
 namespace Aspire.Hosting;
 
@@ -246,6 +247,23 @@ public static class CertManagerBuilderExtensions
         KubernetesNames.RequireLabel(@namespace, "namespace", nameof(@namespace));
         RequireUniqueSecret(builder.ApplicationBuilder, builder.Resource, @namespace, builder.Resource.SecretName);
         builder.Resource.Namespace = @namespace;
+        return builder;
+    }
+
+    /// <summary>
+    /// Also renders an Ingress that routes the certificate's names to this Service, with TLS from the certificate's
+    /// Secret (the seed's Ingress, minus the issuer annotation: the Certificate already exists).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer).WithIngress("app", 80);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<CertificateResource> WithIngress(this IResourceBuilder<CertificateResource> builder, string serviceName, int port)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        KubernetesNames.RequireLabel(serviceName, "Service name", nameof(serviceName));
+        builder.Resource.IngressBackend = (serviceName, StepCaRules.RequirePort(port, nameof(port)));
         return builder;
     }
 

@@ -99,4 +99,44 @@ public static class CertManagerRenderer
             },
         };
     }
+
+    /// <summary>
+    /// An Ingress that routes the certificate's names to its backend Service with TLS from the certificate's Secret.
+    /// It carries no <c>cert-manager.io/cluster-issuer</c> annotation: the Certificate is rendered already, and the
+    /// annotation would make cert-manager's ingress-shim create a second Certificate for the same Secret.
+    /// </summary>
+    /// <param name="certificate">A certificate with an <see cref="CertificateResource.IngressBackend"/>.</param>
+    /// <param name="rendered">The Certificate rendered for it, whose names the Ingress uses.</param>
+    /// <param name="ingressClassName">The IngressClass.</param>
+    public static V1Ingress RenderIngress(CertificateResource certificate, Certificate rendered, string ingressClassName)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(rendered);
+        var (service, port) = certificate.IngressBackend ?? throw new InvalidOperationException($"The certificate '{certificate.Name}' has no Ingress backend: add .WithIngress(\"service\", port).");
+        var hosts = rendered.Spec.DnsNames ?? [];
+        return new V1Ingress
+        {
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "Ingress",
+            Metadata = new V1ObjectMeta
+            {
+                Name = certificate.Name,
+                NamespaceProperty = certificate.Namespace,
+                Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = StepCaKubernetesRenderer.ManagedBy },
+            },
+            Spec = new V1IngressSpec
+            {
+                IngressClassName = ingressClassName,
+                Tls = [new V1IngressTLS { Hosts = [.. hosts], SecretName = certificate.SecretName }],
+                Rules = [.. hosts.Where(h => !h.StartsWith("*.", StringComparison.Ordinal)).Select(h => new V1IngressRule
+                {
+                    Host = h,
+                    Http = new V1HTTPIngressRuleValue
+                    {
+                        Paths = [new V1HTTPIngressPath { Path = "/", PathType = "Prefix", Backend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = service, Port = new V1ServiceBackendPort { Number = port } } } }],
+                    },
+                })],
+            },
+        };
+    }
 }

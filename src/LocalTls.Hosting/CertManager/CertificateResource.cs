@@ -31,6 +31,9 @@ public sealed class CertificateResource(string name) : Resource(name)
     /// <summary>How long before expiry cert-manager renews; <see langword="null"/> for cert-manager's default (a third of the lifetime).</summary>
     public TimeSpan? RenewBefore { get; set; }
 
+    /// <summary>In a cluster: the Service an Ingress for these names routes to, with TLS from this certificate's Secret; none when <see langword="null"/>.</summary>
+    public (string ServiceName, int Port)? IngressBackend { get; set; }
+
     /// <summary>On this machine: the ACME challenge (<c>http-01</c> or <c>dns-01</c>); <see langword="null"/> picks dns-01, which needs no port 80.</summary>
     public string? Challenge { get; set; }
 

@@ -71,7 +71,14 @@ public static class ClusterManifests
 
         foreach (var certificate in certificates)
         {
-            objects.Add(CertManagerRenderer.Render(certificate, chosen[certificate]));
+            var rendered = CertManagerRenderer.Render(certificate, chosen[certificate]);
+            objects.Add(rendered);
+            if (certificate.IngressBackend is not null)
+            {
+                var ingressClass = certificate.Hostnames.Select(h => h.Cluster?.IngressClassName).FirstOrDefault(c => c is not null)
+                    ?? all.OfType<K3sClusterResource>().FirstOrDefault()?.IngressClassName ?? K3sClusterResource.DefaultIngressClassName;
+                objects.Add(CertManagerRenderer.RenderIngress(certificate, rendered, ingressClass));
+            }
         }
 
         return new ClusterManifestSet(objects, helm, cas.Count > 0);

@@ -48,6 +48,7 @@ public class BadInputTests
         { "short duration", "at least one hour" },
         { "renew before", "shorter than the duration" },
         { "acme challenge", "is not a challenge issued on this machine" },
+        { "ingress service", "not a valid Service name" },
         { "wildcard over http-01", "can only be validated over dns-01" },
     };
 
@@ -101,6 +102,7 @@ public class BadInputTests
                 break;
             case "short duration": b.AddCertificate("c", host).WithDuration(TimeSpan.FromMinutes(30)); break;
             case "renew before": b.AddCertificate("c", host).WithDuration(TimeSpan.FromDays(1), TimeSpan.FromDays(2)); break;
+            case "ingress service": b.AddCertificate("c", host).WithIngress("My Service", 80); break;
             case "acme challenge": b.AddCertificate("c", host).WithAcmeChallenge("tls-alpn-01"); break;
             case "wildcard over http-01": b.AddCertificate("c", host).WithDnsNames("*.app.test").WithAcmeChallenge("http-01"); break;
             default: throw new ArgumentOutOfRangeException(nameof(@case), @case, "unknown case");

@@ -12,7 +12,7 @@ namespace LocalTls.Tests.Cluster;
 /// <summary>Every object the renderers produce, for a matrix of options, against the real Kubernetes 1.35 and cert-manager v1.21 schemas.</summary>
 public class RenderedObjectSchemaTests
 {
-    public static TheoryData<string> Variants() => ["seed", "custom-service", "encrypted-key", "rsa-ca", "two-provisioners", "namespaced-issuer", "letsencrypt", "durations", "no-storage-class", "extra-dns-names"];
+    public static TheoryData<string> Variants() => ["seed", "custom-service", "encrypted-key", "rsa-ca", "two-provisioners", "namespaced-issuer", "letsencrypt", "durations", "no-storage-class", "extra-dns-names", "ingress"];
 
     private static (IReadOnlyList<IKubernetesObject> Objects, System.Text.Json.Nodes.JsonObject Helm) Render(string variant)
     {
@@ -54,6 +54,10 @@ public class RenderedObjectSchemaTests
             case "no-storage-class":
                 seed.Ca.StorageClassName = null;
                 seed.Ca.PersistenceSize = "512Mi";
+                break;
+            case "ingress":
+                seed.Certificate.IngressBackend = ("app", 80);
+                seed.Certificate.DnsNames.Add("*.test.192.168.5.2.sslip.io");
                 break;
             case "extra-dns-names":
                 seed.Ca.ExtraDnsNames.Add("localhost");
@@ -108,5 +112,21 @@ public class RenderedObjectSchemaTests
         Assert.Null(issuer.Spec.Acme.CaBundle);
         Assert.Equal("admin@example.com", issuer.Spec.Acme.Email);
         Assert.Equal("letsencrypt-prod", Assert.Single(objects.OfType<Certificate>()).Spec.IssuerRef.Name);
+    }
+
+    [Fact]
+    public void The_ingress_routes_the_certificate_names_with_its_secret_and_no_issuer_annotation()
+    {
+        var (objects, _) = Render("ingress");
+        var ingress = Assert.Single(objects.OfType<k8s.Models.V1Ingress>());
+        Assert.Equal("nginx", ingress.Spec.IngressClassName);
+        Assert.Equal("test-tls-secret", Assert.Single(ingress.Spec.Tls).SecretName);
+        Assert.Equal(["test.192.168.5.2.sslip.io", "*.test.192.168.5.2.sslip.io"], ingress.Spec.Tls[0].Hosts);
+        var rule = Assert.Single(ingress.Spec.Rules);
+        Assert.Equal("test.192.168.5.2.sslip.io", rule.Host);
+        Assert.Equal("app", rule.Http.Paths[0].Backend.Service.Name);
+        Assert.Equal(80, rule.Http.Paths[0].Backend.Service.Port.Number);
+        Assert.Null(ingress.Metadata.Annotations);
+        Assert.True(objects.ToList().IndexOf(ingress) > objects.ToList().FindIndex(o => o is Certificate));
     }
 }
