@@ -156,19 +156,8 @@ public static class CertManagerBuilderExtensions
 
         RequireUniqueSecret(builder, resource, resource.Namespace, resource.SecretName);
         LocalTlsPublishing.Register(builder);
-        var result = builder.AddResource(resource)
-            .ExcludeFromManifest()
-            .WithIconName("Certificate")
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "Certificate",
-                State = KnownResourceStates.NotStarted,
-                Properties =
-                [
-                    new(LocalTlsProperties.SecretName, resource.SecretName),
-                    new(LocalTlsProperties.Namespace, resource.Namespace),
-                ],
-            });
+        var result = LocalTlsResources.Add(builder, resource, "Certificate", "Certificate",
+            [new(LocalTlsProperties.SecretName, resource.SecretName), new(LocalTlsProperties.Namespace, resource.Namespace)]);
         LocalTls.Host.CertificateHost.Attach(result);
         return hostnames.Length > 0 ? result.WithParentRelationship(hostnames[0].Resource) : result;
     }
@@ -285,19 +274,11 @@ public static class CertManagerBuilderExtensions
     private static IResourceBuilder<CertManagerIssuerResource> AddIssuer(IDistributedApplicationBuilder builder, CertManagerIssuerResource resource)
     {
         LocalTlsPublishing.Register(builder);
-        var issuer = builder.AddResource(resource)
-            .ExcludeFromManifest()
-            .WithIconName("KeyMultiple")
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "CertManagerIssuer",
-                State = KnownResourceStates.NotStarted,
-                Properties =
-                [
-                    new(LocalTlsProperties.IssuerKind, resource.Kind.ToString()),
-                    new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
-                ],
-            });
+        var issuer = LocalTlsResources.Add(builder, resource, "CertManagerIssuer", "KeyMultiple",
+        [
+            new(LocalTlsProperties.IssuerKind, resource.Kind.ToString()),
+            new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
+        ]);
         LocalTls.Host.IssuerHost.Attach(issuer);
         return issuer;
     }

@@ -19,15 +19,7 @@ public static class K3sClusterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var resource = new K3sClusterResource(name);
-        return builder.AddResource(resource)
-            .ExcludeFromManifest()
-            .WithIconName("Cloud")
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "K3sCluster",
-                State = KnownResourceStates.NotStarted,
-                Properties = [new(LocalTlsProperties.IngressClass, resource.IngressClassName)],
-            });
+        return LocalTlsResources.Add(builder, resource, "K3sCluster", "Cloud", [new(LocalTlsProperties.IngressClass, resource.IngressClassName)]);
     }
 
     /// <summary>Uses a kubeconfig file and, optionally, one of its contexts.</summary>

@@ -17,11 +17,8 @@ internal static class StepCaHost
         builder.Services.TryAddSingleton<StepCaHostRunner>();
         var dns = new SslipDnsResource($"{ca.Resource.Name}-dns");
         ca.Resource.Dns = dns;
-        builder.AddResource(dns)
-            .ExcludeFromManifest()
-            .WithIconName("Globe")
+        LocalTlsResources.Add(builder, dns, "SslipDns", "Globe", [])
             .WithParentRelationship(ca.Resource)
-            .WithInitialState(new CustomResourceSnapshot { ResourceType = "SslipDns", State = KnownResourceStates.NotStarted, Properties = [] })
             .OnInitializeResource((r, e, ct) => e.Services.GetRequiredService<StepCaHostRunner>().StartDnsAsync(r, e, ct));
 
         var healthKey = $"{ca.Resource.Name}-health";

@@ -78,17 +78,11 @@ public static class SslipBuilderExtensions
     private static IResourceBuilder<SslipHostnameResource> Add(IDistributedApplicationBuilder builder, SslipHostnameResource resource)
     {
         var hostname = resource.Hostname;
-        return builder.AddResource(resource)
-            .ExcludeFromManifest()
-            .WithIconName("Globe")
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "SslipHostname",
-                // The name is a pure function of its address: once that is known there is nothing to start.
-                State = hostname is null
-                    ? new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info)
-                    : new ResourceStateSnapshot(KnownResourceStates.Active, KnownResourceStateStyles.Success),
-                Properties = [new(LocalTlsProperties.Hostname, hostname ?? $"{resource.Prefix}.<ingress address>.{resource.Zone}")],
-            });
+        // The name is a pure function of its address: once that is known there is nothing to start.
+        var state = hostname is null
+            ? new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info)
+            : new ResourceStateSnapshot(KnownResourceStates.Active, KnownResourceStateStyles.Success);
+        return LocalTlsResources.Add(builder, resource, "SslipHostname", "Globe",
+            [new(LocalTlsProperties.Hostname, hostname ?? $"{resource.Prefix}.<ingress address>.{resource.Zone}")], state);
     }
 }

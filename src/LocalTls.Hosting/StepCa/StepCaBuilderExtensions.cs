@@ -25,19 +25,8 @@ public static class StepCaBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var resource = new StepCaResource(name);
         LocalTlsPublishing.Register(builder);
-        var ca = builder.AddResource(resource)
-            .ExcludeFromManifest()
-            .WithIconName("ShieldKeyhole")
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "StepCa",
-                State = KnownResourceStates.NotStarted,
-                Properties =
-                [
-                    new(LocalTlsProperties.Image, $"{resource.Image}:{resource.ImageTag}"),
-                    new(LocalTlsProperties.Target, "host"),
-                ],
-            });
+        var ca = LocalTlsResources.Add(builder, resource, "StepCa", "ShieldKeyhole",
+            [new(LocalTlsProperties.Image, $"{resource.Image}:{resource.ImageTag}"), new(LocalTlsProperties.Target, "host")]);
         LocalTls.Host.StepCaHost.Attach(ca);
         return ca;
     }
