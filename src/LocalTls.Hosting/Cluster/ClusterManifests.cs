@@ -10,7 +10,8 @@ namespace LocalTls.Cluster;
 /// <param name="Objects">Namespaces, step-ca's objects, issuers, then certificates.</param>
 /// <param name="HelmValues">For each in-cluster step-ca, the equivalent step-certificates chart values.</param>
 /// <param name="ContainsSecrets">Whether an intermediate CA key is among the objects.</param>
-public sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objects, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject> HelmValues, bool ContainsSecrets);
+/// <param name="Skipped">Issuers and certificates left out because they belong to a step-ca on this machine (the host target).</param>
+public sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objects, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject> HelmValues, bool ContainsSecrets, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// Renders every LocalTls resource of a model. Production gets public issuers and no step-ca; any other
@@ -29,6 +30,8 @@ public static class ClusterManifests
         ArgumentNullException.ThrowIfNull(resources);
         ArgumentNullException.ThrowIfNull(material);
         var all = resources.ToList();
+        static bool OnHost(CertManagerIssuerResource issuer) => issuer.Ca is { Cluster: null };
+        var skipped = new List<string>();
         var certificates = all.OfType<CertificateResource>().ToList();
         var issuers = new List<CertManagerIssuerResource>();
         var chosen = new Dictionary<CertificateResource, CertManagerIssuerResource>();
@@ -36,6 +39,13 @@ public static class ClusterManifests
         {
             var issuer = (production ? certificate.ProductionIssuer : null) ?? certificate.Issuer
                 ?? throw new InvalidOperationException($"The certificate '{certificate.Name}' has no issuer: add .WithIssuer(issuer), or .WithIssuer(local: issuer, production: letsEncrypt).");
+            if (OnHost(issuer))
+            {
+                // Issued on this machine by the app itself: nothing for a cluster.
+                skipped.Add(certificate.Name);
+                continue;
+            }
+
             if (production && issuer.Ca is not null)
             {
                 throw new InvalidOperationException($"The certificate '{certificate.Name}' would use the local step-ca issuer '{issuer.Name}' in Production. Choose the issuer by environment: .WithIssuer(local: {issuer.Name}, production: letsEncrypt).");
@@ -44,7 +54,9 @@ public static class ClusterManifests
             chosen[certificate] = issuer;
         }
 
-        issuers.AddRange(all.OfType<CertManagerIssuerResource>().Where(i => !production || i.Ca is null));
+        skipped.AddRange(all.OfType<StepCaResource>().Where(c => c.Cluster is null).Select(c => c.Name));
+        skipped.AddRange(all.OfType<CertManagerIssuerResource>().Where(OnHost).Select(i => i.Name));
+        issuers.AddRange(all.OfType<CertManagerIssuerResource>().Where(i => !OnHost(i) && (!production || i.Ca is null)));
         var cas = production ? [] : all.OfType<StepCaResource>().Where(c => c.Cluster is not null).ToList();
         var materials = new Dictionary<StepCaResource, CaMaterial>();
         CaMaterial MaterialOf(StepCaResource ca) => materials.TryGetValue(ca, out var m) ? m : materials[ca] = material(ca);
@@ -60,16 +72,11 @@ public static class ClusterManifests
 
         foreach (var issuer in issuers)
         {
-            if (issuer.Ca is { Cluster: null } hostCa)
-            {
-                throw new InvalidOperationException($"The issuer '{issuer.Name}' uses step-ca '{hostCa.Name}', which runs on this machine, not in a cluster: cert-manager could not reach it. Add .InCluster(k3s) to the step-ca.");
-            }
-
             var ingressClass = issuer.Ca?.Cluster?.IngressClassName ?? all.OfType<K3sClusterResource>().FirstOrDefault()?.IngressClassName ?? K3sClusterResource.DefaultIngressClassName;
             objects.Add(CertManagerRenderer.Render(issuer, issuer.Ca is null ? null : MaterialOf(issuer.Ca), ingressClass));
         }
 
-        foreach (var certificate in certificates)
+        foreach (var certificate in certificates.Where(chosen.ContainsKey))
         {
             var rendered = CertManagerRenderer.Render(certificate, chosen[certificate]);
             objects.Add(rendered);
@@ -81,6 +88,6 @@ public static class ClusterManifests
             }
         }
 
-        return new ClusterManifestSet(objects, helm, cas.Count > 0);
+        return new ClusterManifestSet(objects, helm, cas.Count > 0, skipped);
     }
 }

@@ -57,6 +57,17 @@ internal static class LocalTlsPublishing
         }
 
         var set = ClusterManifests.Render(step.Model.Resources, production, ca => StepCaMaterial.Load(ca), ca => passwords[ca]);
+        if (set.Skipped.Count > 0)
+        {
+            step.Logger.LogInformation("Not published, as they run on this machine only: {Names}. Place their step-ca in a cluster (.InCluster(k3s)) to publish them.", string.Join(", ", set.Skipped));
+        }
+
+        if (set.Objects.Count == 0)
+        {
+            step.Logger.LogInformation("LocalTls has no Kubernetes objects to publish.");
+            return;
+        }
+
         var files = new List<Diagnostics.FileToWrite> { new(Path.Combine(output, "manifests.yaml"), ManifestYaml.Write(set.Objects), Secret: set.ContainsSecrets) };
         foreach (var (name, values) in set.HelmValues)
         {
