@@ -41,50 +41,36 @@ public class PemPropertyTests
     }
 
     [Fact]
-    public void Mutated_certificates_never_escape_as_anything_but_PkiException()
+    public void Mutated_certificates_never_escape_as_anything_but_PkiException() =>
+        AssertOnlyPkiExceptions(20261128, 3000, i => i % 2 == 0 ? Ca.RootCertificatePem : Ca.IntermediateCertificatePem, "certificate",
+            input => Assert.NotNull(Pem.ReadCertificate(input, "certificate").SubjectDN));
+
+    [Fact]
+    public void Mutated_keys_never_escape_as_anything_but_PkiException() =>
+        AssertOnlyPkiExceptions(8555, 2000, _ => Ca.IntermediateKeyPem, "key",
+            input => Assert.True(Pem.ReadPrivateKey(input, "key").IsPrivate));
+
+    /// <summary>Each mutated input is either read (checked by <paramref name="read"/>) or refused with a PkiException naming <paramref name="what"/>.</summary>
+    private static void AssertOnlyPkiExceptions(int seed, int count, Func<int, string> original, string what, Action<string> read)
     {
-        var random = new Random(20261128);
-        var read = 0;
-        for (var i = 0; i < 3000; i++)
+        var random = new Random(seed);
+        var readCount = 0;
+        for (var i = 0; i < count; i++)
         {
-            var input = Mutate(random, i % 2 == 0 ? Ca.RootCertificatePem : Ca.IntermediateCertificatePem);
+            var input = Mutate(random, original(i));
             try
             {
-                var certificate = Pem.ReadCertificate(input, "certificate");
-                Assert.NotNull(certificate.SubjectDN);
-                read++;
+                read(input);
+                readCount++;
             }
             catch (PkiException e)
             {
-                Assert.StartsWith("The certificate", e.Message);
+                Assert.StartsWith($"The {what}", e.Message);
             }
         }
 
         // CRLF endings and harmless mutations still read: the loop exercised both outcomes.
-        Assert.InRange(read, 1, 2999);
-    }
-
-    [Fact]
-    public void Mutated_keys_never_escape_as_anything_but_PkiException()
-    {
-        var random = new Random(8555);
-        var read = 0;
-        for (var i = 0; i < 2000; i++)
-        {
-            var input = Mutate(random, Ca.IntermediateKeyPem);
-            try
-            {
-                var key = Pem.ReadPrivateKey(input, "key");
-                Assert.True(key.IsPrivate);
-                read++;
-            }
-            catch (PkiException e)
-            {
-                Assert.StartsWith("The key", e.Message);
-            }
-        }
-
-        Assert.InRange(read, 1, 1999);
+        Assert.InRange(readCount, 1, count - 1);
     }
 
     [Fact]
