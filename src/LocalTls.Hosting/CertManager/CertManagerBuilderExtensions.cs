@@ -155,10 +155,8 @@ public static class CertManagerBuilderExtensions
         }
 
         RequireUniqueSecret(builder, resource, resource.Namespace, resource.SecretName);
-        LocalTlsPublishing.Register(builder);
-        var result = LocalTlsResources.Add(builder, resource, "Certificate", "Certificate",
-            [new(LocalTlsProperties.SecretName, resource.SecretName), new(LocalTlsProperties.Namespace, resource.Namespace)]);
-        LocalTls.Host.CertificateHost.Attach(result);
+        LocalTlsWiring.Ensure(builder);
+        var result = LocalTlsResources.Add(builder, resource, "Certificate", "Certificate", []);
         return hostnames.Length > 0 ? result.WithParentRelationship(hostnames[0].Resource) : result;
     }
 
@@ -173,7 +171,13 @@ public static class CertManagerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         foreach (var dnsName in dnsNames)
         {
-            builder.Resource.DnsNames.Add(CertManagerRules.RequireDnsName(dnsName, nameof(dnsNames)));
+            var name = CertManagerRules.RequireDnsName(dnsName, nameof(dnsNames));
+            if (name.StartsWith("*.", StringComparison.Ordinal) && builder.Resource.Challenge == LocalTls.Acme.AcmeChallengeTypes.Http01)
+            {
+                throw new ArgumentException(CertManagerRules.WildcardNeedsDns01, nameof(dnsNames));
+            }
+
+            builder.Resource.DnsNames.Add(name);
         }
 
         return builder;
@@ -273,14 +277,12 @@ public static class CertManagerBuilderExtensions
 
     private static IResourceBuilder<CertManagerIssuerResource> AddIssuer(IDistributedApplicationBuilder builder, CertManagerIssuerResource resource)
     {
-        LocalTlsPublishing.Register(builder);
-        var issuer = LocalTlsResources.Add(builder, resource, "CertManagerIssuer", "KeyMultiple",
+        LocalTlsWiring.Ensure(builder);
+        return LocalTlsResources.Add(builder, resource, "CertManagerIssuer", "KeyMultiple",
         [
             new(LocalTlsProperties.IssuerKind, resource.Kind.ToString()),
             new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
         ]);
-        LocalTls.Host.IssuerHost.Attach(issuer);
-        return issuer;
     }
 
     private static void RequireUniqueSecret(IDistributedApplicationBuilder builder, CertificateResource self, string @namespace, string secretName)

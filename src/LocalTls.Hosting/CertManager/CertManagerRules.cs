@@ -6,6 +6,9 @@ namespace LocalTls.CertManager;
 /// <summary>Checks for issuers and certificates, shared by the builder extensions and <c>localtls manifests</c>.</summary>
 internal static class CertManagerRules
 {
+    /// <summary>Why a wildcard name and http-01 do not go together.</summary>
+    public const string WildcardNeedsDns01 = "A wildcard name can only be validated over dns-01: leave the challenge at \"dns-01\" or remove the wildcard.";
+
     /// <summary>cert-manager's shortest certificate lifetime.</summary>
     public static readonly TimeSpan MinimumDuration = TimeSpan.FromHours(1);
 

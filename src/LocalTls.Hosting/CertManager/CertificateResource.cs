@@ -38,7 +38,5 @@ public sealed class CertificateResource(string name) : Resource(name)
     public string? Challenge { get; set; }
 
     /// <summary>On this machine: the folder with <c>tls.crt</c> (leaf and chain), <c>tls.key</c> and <c>ca.crt</c>, under the issuing CA's data directory.</summary>
-    public string? HostDirectory => Issuer?.Ca is { Cluster: null } ca
-        ? Path.Combine(ca.DataDirectory ?? Path.Combine(new LocalTls.Pki.CaStore(ca.CaStoreDirectory).Directory, "step-ca", ca.Name), "certificates", Name)
-        : null;
+    public string? HostDirectory => Issuer?.Ca is { Cluster: null } ca ? Path.Combine(ca.HostDataDirectory, "certificates", Name) : null;
 }

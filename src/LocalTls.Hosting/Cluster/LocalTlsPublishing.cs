@@ -1,5 +1,4 @@
 #pragma warning disable ASPIREPIPELINES001, ASPIREPIPELINES004 // Aspire's pipeline API is how a resource publishes files in 13.x.
-using System.Runtime.CompilerServices;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Pipelines;
@@ -19,15 +18,9 @@ internal static class LocalTlsPublishing
 {
     public const string StepName = "localtls-manifests";
     public const string Folder = "localtls";
-    private static readonly ConditionalWeakTable<IDistributedApplicationBuilder, object> Registered = [];
-
+    /// <summary>Adds the publish step; called once per app by <see cref="LocalTlsWiring"/>.</summary>
     public static void Register(IDistributedApplicationBuilder builder)
     {
-        if (!Registered.TryAdd(builder, new object()))
-        {
-            return;
-        }
-
         var production = builder.Environment.IsProduction();
         builder.Pipeline.AddStep(StepName, step => GuardAsync(step, production), requiredBy: WellKnownPipelineSteps.Publish);
     }

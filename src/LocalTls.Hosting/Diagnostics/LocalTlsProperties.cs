@@ -23,4 +23,5 @@ internal static class LocalTlsProperties
     public const string Serial = "localtls.serial";
     public const string Files = "localtls.files";
     public const string ProcessId = "localtls.pid";
+    public const string Executable = "localtls.executable";
 }

@@ -11,19 +11,15 @@ namespace LocalTls.Host;
 /// Issues and renews the certificates of a host-mode step-ca with the ACME client, in the role cert-manager has in
 /// a cluster, and publishes Issuing / Running / FailedToStart with the ACME problem.
 /// </summary>
-internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDisposable
+internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<CertificateResource, SemaphoreSlim> _renewNow = [];
 
     /// <summary>Starts issuing when the resource initializes; renews at two thirds of the lifetime, or on the Renew command.</summary>
-    public Task StartAsync(CertificateResource certificate, InitializeResourceEvent e, CancellationToken cancellationToken)
+    public Task StartAsync(CertificateResource certificate, InitializeResourceEvent e)
     {
-        if (certificate.Issuer?.Ca is not { Cluster: null } ca)
-        {
-            return Task.CompletedTask;
-        }
-
+        var ca = certificate.Issuer!.Ca!;
         var renew = new SemaphoreSlim(0);
         lock (_renewNow)
         {
@@ -55,7 +51,8 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
         try
         {
             await e.Notifications.PublishUpdateAsync(certificate, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info) });
-            var running = await cas.WaitForRunningAsync(ca, stopping);
+            await e.Notifications.WaitForDependenciesAsync(certificate, stopping);
+            var running = cas.Get(ca) ?? throw new InvalidOperationException($"The step-ca '{ca.Name}' does not run on this machine.");
             var reuse = true;
             while (!stopping.IsCancellationRequested)
             {
@@ -68,9 +65,9 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex)
         {
-            // The CA never came up: its own state says why.
+            // Every failure ends in a visible state (the CA never came up, an unexpected error reading files).
             e.Logger.LogError("{Message}", ex.Message);
             await e.Notifications.PublishUpdateAsync(certificate, s => s with
             {
@@ -100,7 +97,7 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
             var names = Names(certificate);
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(running.Material.GetRootCertificate());
+            chain.ChainPolicy.CustomTrustStore.Add(running.Material!.GetRootCertificate());
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             var extra = new X509Certificate2Collection();
             extra.ImportFromPemFile(crt);
@@ -116,13 +113,13 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
             await PublishReadyAsync(certificate, e, leaf, renewAt, directory);
             return renewAt - DateTime.UtcNow;
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
 
-    private static List<string> Names(CertificateResource certificate) =>
+    internal static List<string> Names(CertificateResource certificate) =>
         [.. certificate.Hostnames.Select(h => h.Hostname!).Concat(certificate.DnsNames).Distinct()];
 
     // Renew at two thirds of the lifetime, as cert-manager does by default, unless renewBefore says otherwise.
@@ -143,7 +140,7 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
                 .With(LocalTlsProperties.Problem, null),
         });
 
-    private static async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping)
+    private async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping)
     {
         var names = Names(certificate);
         await e.Notifications.PublishUpdateAsync(certificate, s => s with
@@ -155,14 +152,14 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
         {
             IAcmeChallengeSolver solver = certificate.Challenge == AcmeChallengeTypes.Http01
                 ? Http01ChallengeServer.Start()
-                : new Dns01ChallengeSolver(running.Dns ?? throw new InvalidOperationException($"dns-01 needs the CA's DNS responder, and '{ca.Name}' has none."));
+                : new Dns01ChallengeSolver(cas.Dns(running) ?? throw new InvalidOperationException($"dns-01 needs the CA's DNS responder, and '{running.Dns.Name}' is not answering."));
             AcmeCertificate issued;
             try
             {
                 issued = await AcmeIssuer.IssueAsync(names, solver, new AcmeIssueOptions
                 {
-                    DirectoryUrl = running.DirectoryUrl,
-                    Client = new AcmeClientOptions { TrustedRootsPem = running.Material.RootCertificatePem },
+                    DirectoryUrl = running.DirectoryUrl(certificate.Issuer!.ProvisionerName),
+                    Client = new AcmeClientOptions { TrustedRootsPem = running.Material!.RootCertificatePem },
                     CaRoot = new CaStore(ca.CaStoreDirectory).Directory,
                     Lifetime = certificate.Duration,
                 }, stopping);
@@ -184,7 +181,7 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
                 new(Path.Combine(directory, "tls.crt"), issued.CertificateChainPem),
                 new(Path.Combine(directory, "tls.key"), issued.PrivateKeyPem, Secret: true),
                 new(Path.Combine(directory, "tls.pfx"), "", Secret: true, Bytes: bundle.Export(X509ContentType.Pfx)),
-                new(Path.Combine(directory, "ca.crt"), running.Material.RootCertificatePem),
+                new(Path.Combine(directory, "ca.crt"), running.Material!.RootCertificatePem),
             ], $"the certificate '{certificate.Name}'");
 
             var renewAt = RenewalTime(certificate, leaf);
@@ -193,7 +190,7 @@ internal sealed class CertificateHostRunner(StepCaHostRunner cas) : IAsyncDispos
             var wait = renewAt - DateTime.UtcNow;
             return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
         }
-        catch (Exception ex) when (ex is AcmeException or IOException or ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
             e.Logger.LogError("{Message}", ex.Message);
             await e.Notifications.PublishUpdateAsync(certificate, s => s with

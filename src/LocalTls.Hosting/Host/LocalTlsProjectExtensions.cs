@@ -16,7 +16,7 @@ public static class LocalTlsProjectExtensions
     /// <code>
     /// var ca = builder.AddStepCa("step-ca");
     /// var issuer = builder.AddCertManagerIssuer("local", ca);
-    /// var tls = builder.AddCertificate("web-tls", builder.AddSslipHostname("web")).WithIssuer(issuer);
+    /// var tls = builder.AddCertificate("web-tls", builder.AddSslipHostname("web-hostname", "web")).WithIssuer(issuer);
     /// builder.AddProject&lt;Projects.Web&gt;("web").WithLocalTls(tls);
     /// </code>
     /// </example>
@@ -25,31 +25,31 @@ public static class LocalTlsProjectExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(certificate);
-        var directory = certificate.Resource.HostDirectory ?? throw new ArgumentException(
-            $"The certificate '{certificate.Resource.Name}' is not issued on this machine: give it an issuer whose step-ca is not in a cluster (AddStepCa without InCluster), or serve it from the cluster's Ingress.",
-            nameof(certificate));
-        var hostname = certificate.Resource.Hostnames.Select(h => h.Hostname).FirstOrDefault(h => h is not null);
-        if (certificate.Resource.Issuer?.Ca is { } ca)
+        if (certificate.Resource.Issuer?.Ca is { Cluster: not null } || certificate.Resource.Issuer is { Ca: null })
         {
-            builder.WithLocalTlsTrust(builder.ApplicationBuilder.CreateResourceBuilder(ca));
+            throw new ArgumentException(NotOnThisMachine(certificate.Resource), nameof(certificate));
         }
 
-        builder.WaitFor(certificate)
-            .WithEnvironment("Kestrel__Certificates__Default__Path", Path.Combine(directory, "tls.crt"))
-            .WithEnvironment("Kestrel__Certificates__Default__KeyPath", Path.Combine(directory, "tls.key"));
-        if (hostname is not null)
-        {
-            builder.WithUrls(context =>
+        // Wired when the app starts (LocalTlsServing), so the issuer, endpoints and placement may be set in any order.
+        return builder.WithAnnotation(new LocalTls.Host.LocalTlsServingAnnotation(certificate.Resource, ca => Trust(builder, ca)), ResourceAnnotationMutationBehavior.Replace)
+            .WaitFor(certificate)
+            .WithUrls(context =>
             {
+                if (certificate.Resource.Hostnames.Select(h => h.Hostname).FirstOrDefault(h => h is not null) is not { } hostname)
+                {
+                    return;
+                }
+
                 foreach (var url in context.Urls.Where(u => u.Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
                 {
                     url.Url = new UriBuilder(url.Url) { Host = hostname }.Uri.ToString().TrimEnd('/');
                 }
             });
-        }
-
-        return builder;
     }
+
+    /// <summary>Why a certificate cannot be served by a project here.</summary>
+    internal static string NotOnThisMachine(CertificateResource certificate) =>
+        $"The certificate '{certificate.Name}' is not issued on this machine: give it an issuer whose step-ca is not in a cluster (AddStepCa without InCluster), or serve it from the cluster's Ingress.";
 
     /// <summary>
     /// Makes the resource trust the root of a step-ca running on this machine (besides the system's roots), so it
@@ -72,12 +72,19 @@ public static class LocalTlsProjectExtensions
             throw new ArgumentException($"The step-ca '{ca.Resource.Name}' runs in a cluster; WithLocalTlsTrust is for a step-ca on this machine. Trust its root with 'localtls ca show --format pem' instead.", nameof(ca));
         }
 
-        ca.Resource.Trust ??= builder.ApplicationBuilder.AddCertificateAuthorityCollection($"{ca.Resource.Name}-roots").ExcludeFromManifest().Resource;
-        if (builder.Resource.Annotations.OfType<CertificateAuthorityCollectionAnnotation>().Any(a => a.CertificateAuthorityCollections.Contains(ca.Resource.Trust)))
+        return Trust(builder, ca.Resource);
+    }
+
+    internal static IResourceBuilder<TResource> Trust<TResource>(IResourceBuilder<TResource> builder, StepCaResource ca)
+        where TResource : IResourceWithEnvironment, IResourceWithArgs, IResourceWithWaitSupport
+    {
+        // The collection is filled with the root when the app starts (HostTarget), before any resource that reads it.
+        ca.Trust ??= builder.ApplicationBuilder.AddCertificateAuthorityCollection($"{ca.Name}-roots").ExcludeFromManifest().Resource;
+        if (builder.Resource.Annotations.OfType<CertificateAuthorityCollectionAnnotation>().Any(a => a.CertificateAuthorityCollections.Contains(ca.Trust)))
         {
             return builder;
         }
 
-        return builder.WaitFor(ca).WithCertificateAuthorityCollection(builder.ApplicationBuilder.CreateResourceBuilder(ca.Resource.Trust));
+        return builder.WaitFor(builder.ApplicationBuilder.CreateResourceBuilder(ca)).WithCertificateAuthorityCollection(builder.ApplicationBuilder.CreateResourceBuilder(ca.Trust));
     }
 }

@@ -75,7 +75,7 @@ public static class StepCaHostBuilderExtensions
 
         if (challenge == LocalTls.Acme.AcmeChallengeTypes.Http01 && builder.Resource.DnsNames.Any(n => n.StartsWith("*.", StringComparison.Ordinal)))
         {
-            throw new ArgumentException("A wildcard name can only be validated over dns-01: leave the challenge at \"dns-01\" or remove the wildcard.", nameof(challenge));
+            throw new ArgumentException(LocalTls.CertManager.CertManagerRules.WildcardNeedsDns01, nameof(challenge));
         }
 
         builder.Resource.Challenge = challenge;

@@ -24,11 +24,9 @@ public static class StepCaBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var resource = new StepCaResource(name);
-        LocalTlsPublishing.Register(builder);
-        var ca = LocalTlsResources.Add(builder, resource, "StepCa", "ShieldKeyhole",
-            [new(LocalTlsProperties.Image, $"{resource.Image}:{resource.ImageTag}"), new(LocalTlsProperties.Target, "host")]);
-        LocalTls.Host.StepCaHost.Attach(ca);
-        return ca;
+        LocalTlsWiring.Ensure(builder);
+        LocalTlsWiring.AddHealthCheck(builder, resource);
+        return LocalTlsResources.Add(builder, resource, "StepCa", "ShieldKeyhole", []);
     }
 
     /// <summary>Adds an ACME provisioner; its directory is <c>/acme/{name}/directory</c>.</summary>
@@ -83,20 +81,9 @@ public static class StepCaBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster, nameof(cluster));
+        // Placement is data: each target is wired when the app starts (LocalTlsWiring).
         builder.Resource.Cluster = cluster.Resource;
-        LocalTls.Host.StepCaHost.Detach(builder);
-        return builder.WithParentRelationship(cluster.Resource)
-            .WithAnnotation(new ResourceSnapshotAnnotation(new CustomResourceSnapshot
-            {
-                ResourceType = "StepCa",
-                State = KnownResourceStates.NotStarted,
-                Properties =
-                [
-                    new(LocalTlsProperties.Image, $"{builder.Resource.Image}:{builder.Resource.ImageTag}"),
-                    new(LocalTlsProperties.Target, $"cluster {cluster.Resource.Name}"),
-                    new(LocalTlsProperties.Namespace, builder.Resource.Namespace),
-                ],
-            }), ResourceAnnotationMutationBehavior.Replace);
+        return builder.WithParentRelationship(cluster.Resource);
     }
 
     /// <summary>Sets the namespace step-ca runs in (default <c>step-ca</c>).</summary>

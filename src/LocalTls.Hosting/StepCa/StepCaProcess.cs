@@ -61,9 +61,9 @@ public sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
 
     /// <summary>How to get a step-ca, for messages.</summary>
     public const string HowToGet =
-        "To get one: run eng/build-step-ca.sh in the LocalTls repository (it builds step-ca 0.19.0 from Debian's Go sources into .tools/bin/step-ca); " +
-        "or 'apt-get install golang-go golang-github-smallstep-certificates-dev' and build the step-ca command from those sources; " +
-        "or 'brew install step' on macOS; or run the smallstep/step-ca container image instead.";
+        "To get one: 'brew install step' on macOS; smallstep's step-ca package for Debian/Ubuntu or Fedora/RHEL; or " +
+        "'go install github.com/smallstep/certificates/cmd/step-ca@latest'. Then put it on PATH, set LOCALTLS_STEP_CA to its path, " +
+        "or call WithExecutable(path) on the CA in the AppHost.";
 
     private readonly Process _process;
     private readonly StepCaProcessOptions _options;

@@ -64,23 +64,23 @@ public sealed class StepCaResource(string name) : Resource(name)
     /// <summary>A password that encrypts the intermediate key in the cluster Secret; <see langword="null"/> for none.</summary>
     public ParameterResource? KeyPassword { get; set; }
 
-    /// <summary>The cluster step-ca runs in; <see langword="null"/> runs it on this machine.</summary>
-    public K3sClusterResource? Cluster { get; set; }
-
-    /// <summary>On this machine: the DNS responder step-ca resolves sslip.io names through.</summary>
-    public SslipDnsResource? Dns { get; set; }
+    /// <summary>The cluster step-ca runs in (set by <c>InCluster</c>); <see langword="null"/> runs it on this machine.</summary>
+    public K3sClusterResource? Cluster { get; internal set; }
 
     /// <summary>On this machine: the step-ca executable; <see langword="null"/> for <c>$LOCALTLS_STEP_CA</c> or PATH.</summary>
-    public string? ExecutablePath { get; set; }
+    public string? ExecutablePath { get; internal set; }
 
-    /// <summary>On this machine: the roots that resources using <c>WithLocalTlsTrust</c> trust; filled when step-ca starts.</summary>
-    public CertificateAuthorityCollection? Trust { get; set; }
+    /// <summary>On this machine: the roots that resources using <c>WithLocalTlsTrust</c> trust; filled when the app starts.</summary>
+    internal CertificateAuthorityCollection? Trust { get; set; }
 
     /// <summary>On this machine: the loopback port; 0 picks a free one when the app starts.</summary>
-    public int HostPort { get; set; }
+    public int HostPort { get; internal set; }
 
-    /// <summary>On this machine: where step-ca's files and database live; default <c>{CA store}/step-ca/{name}</c>, so ACME state survives restarts.</summary>
-    public string? DataDirectory { get; set; }
+    /// <summary>On this machine: where step-ca's files and database live, as given by <c>WithDataDirectory</c>; <see langword="null"/> for <c>{CA store}/step-ca/{name}</c>.</summary>
+    public string? DataDirectory { get; internal set; }
+
+    /// <summary>On this machine: where step-ca's files and database live; by default under the CA store, so ACME state survives restarts.</summary>
+    internal string HostDataDirectory => DataDirectory ?? Path.Combine(new CaStore(CaStoreDirectory).Directory, "step-ca", Name);
 
     /// <summary>The in-cluster host name of the Service.</summary>
     public string ServiceHost => $"{ServiceName}.{Namespace}.svc.cluster.local";

@@ -60,9 +60,20 @@ public class AppModelTests
             Assert.True(resource.IsExcludedFromPublish() || resource.Annotations.OfType<ManifestPublishingCallbackAnnotation>().Any(), $"{resource.Name} must stay out of the Aspire manifest");
         }
 
-        var caSnapshot = ca.Annotations.OfType<ResourceSnapshotAnnotation>().Single().InitialSnapshot;
-        Assert.Contains(caSnapshot.Properties, p => p.Name == "localtls.target" && (string?)p.Value == "cluster k3s");
-        Assert.Contains(caSnapshot.Properties, p => p.Name == "localtls.namespace" && (string?)p.Value == "step-ca");
+    }
+
+    [Fact]
+    public async Task When_the_app_runs_an_in_cluster_ca_shows_its_cluster_and_namespace()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = Seed(out _, dir.Path);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+        var ca = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.Properties.Any(p => p.Name == "localtls.target"), ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Contains(ca.Snapshot.Properties, p => p.Name == "localtls.target" && (string?)p.Value == "cluster k3s");
+        Assert.Contains(ca.Snapshot.Properties, p => p.Name == "localtls.namespace" && (string?)p.Value == "step-ca");
+        await app.StopAsync(ct);
     }
 
     [Fact]

@@ -50,6 +50,9 @@ public class BadInputTests
         { "acme challenge", "is not a challenge issued on this machine" },
         { "ingress service", "not a valid Service name" },
         { "wildcard over http-01", "can only be validated over dns-01" },
+        { "http-01 then a wildcard", "can only be validated over dns-01" },
+        { "host port", "between 1 and 65535" },
+        { "missing executable", "does not exist" },
     };
 
     private static int _counter;
@@ -105,6 +108,9 @@ public class BadInputTests
             case "ingress service": b.AddCertificate("c", host).WithIngress("My Service", 80); break;
             case "acme challenge": b.AddCertificate("c", host).WithAcmeChallenge("tls-alpn-01"); break;
             case "wildcard over http-01": b.AddCertificate("c", host).WithDnsNames("*.app.test").WithAcmeChallenge("http-01"); break;
+            case "http-01 then a wildcard": b.AddCertificate("c", host).WithAcmeChallenge("http-01").WithDnsNames("*.app.test"); break;
+            case "host port": ca.WithHostPort(0); break;
+            case "missing executable": ca.WithExecutable("/nonexistent/step-ca"); break;
             default: throw new ArgumentOutOfRangeException(nameof(@case), @case, "unknown case");
         }
     }

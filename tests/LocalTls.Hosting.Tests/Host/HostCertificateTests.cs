@@ -32,6 +32,16 @@ public class HostCertificateTests
         return new HttpClient(handler);
     }
 
+    /// <summary>The serial of the certificate a TLS handshake with web.127.0.0.1.sslip.io on this port presents.</summary>
+    private static async Task<string> ServedSerialAsync(int port, CancellationToken ct)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, ct);
+        await using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "web.127.0.0.1.sslip.io" }, ct);
+        return X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData()).SerialNumber;
+    }
+
     private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
 
     [Fact]
@@ -80,10 +90,24 @@ public class HostCertificateTests
         var web = await app.ResourceNotifications.WaitForResourceAsync("web", e => e.Snapshot.Urls.Any(u => u.Url.StartsWith("https://web.127.0.0.1.sslip.io:")), ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         Assert.Contains(web.Snapshot.Urls, u => u.Url == $"https://web.127.0.0.1.sslip.io:{endpoint.Port}");
 
+        Assert.Equal(serial, await ServedSerialAsync(endpoint.Port, ct));
+
         var result = await app.ResourceCommands.ExecuteCommandAsync("web-tls", "localtls-renew", ct);
         Assert.True(result.Success, result.Message);
         var renewed = await app.ResourceNotifications.WaitForResourceAsync("web-tls", e => e.Snapshot.State?.Text == "Running" && Property(e, "localtls.serial") is { } s && s != serial, ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
-        Assert.NotEqual(serial, Property(renewed, "localtls.serial"));
+
+        // The running project serves the renewed certificate without a restart (Kestrel reloads it).
+        var newSerial = Property(renewed, "localtls.serial");
+        var served = await ServedSerialAsync(endpoint.Port, ct);
+        for (var attempt = 0; attempt < 60 && served != newSerial; attempt++)
+        {
+            await Task.Delay(500, ct);
+            served = await ServedSerialAsync(endpoint.Port, ct);
+        }
+
+        Assert.Equal(newSerial, served);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("web", out var web2));
+        Assert.Equal(KnownResourceStates.Running, web2.Snapshot.State?.Text);
         await app.StopAsync(ct);
     }
 
@@ -188,7 +212,7 @@ public class HostCertificateTests
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
         var first = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text == "Running", ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
-        var running = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => Property(e, "localtls.pid") is not null, ct);
+        var running = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.pid") is not null, ct);
 
         using (var process = System.Diagnostics.Process.GetProcessById(int.Parse(Property(running, "localtls.pid")!, System.Globalization.CultureInfo.InvariantCulture)))
         {
@@ -197,13 +221,13 @@ public class HostCertificateTests
 
         var exited = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Exited, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         Assert.Contains("step-ca exited with code", Property(exited, "localtls.problem"));
-        Assert.Contains("Restart", Property(exited, "localtls.problem"));
+        Assert.Contains("Restart on 'step-ca-server'", Property(exited, "localtls.problem"));
 
         Assert.True((await app.ResourceCommands.ExecuteCommandAsync("api-tls", "localtls-renew", ct)).Success);
         var failed = await app.ResourceNotifications.WaitForResourceAsync("api-tls", e => e.Snapshot.State?.Text == "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
         Assert.Contains("127.0.0.1:", Property(failed, "localtls.problem"));
 
-        var restart = await app.ResourceCommands.ExecuteCommandAsync("step-ca", "localtls-restart", ct);
+        var restart = await app.ResourceCommands.ExecuteCommandAsync("step-ca-server", KnownResourceCommands.RestartCommand, ct);
         Assert.True(restart.Success, restart.Message);
         await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.problem") is null, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         Assert.True((await app.ResourceCommands.ExecuteCommandAsync("api-tls", "localtls-renew", ct)).Success);

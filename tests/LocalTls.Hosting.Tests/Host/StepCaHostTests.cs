@@ -10,6 +10,7 @@ using Aspire.Hosting.Testing;
 using LocalTls.Pki;
 using LocalTls.Tests.StepCa;
 using LocalTls.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
 namespace LocalTls.Tests.Host;
@@ -59,36 +60,100 @@ public class StepCaHostTests
     }
 
     [Fact]
-    public async Task Without_a_step_ca_binary_the_resource_fails_to_start_and_says_how_to_get_one()
+    public async Task Without_a_step_ca_binary_the_resource_fails_to_start_and_says_how_to_get_one_where_people_look()
     {
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
         var builder = DistributedApplicationTestingBuilder.Create();
-        var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot"));
-        ca.Resource.ExecutablePath = dir.Combine("no-such-step-ca");
+        builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot"));
+        // A machine with neither LOCALTLS_STEP_CA nor step-ca on PATH.
+        builder.Services.AddSingleton(new LocalTls.Host.StepCaLocator(_ => null));
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
 
         await app.ResourceNotifications.WaitForResourceAsync("step-ca", KnownResourceStates.FailedToStart, ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
         var problem = await PropertyAsync(app, "step-ca", "localtls.problem", ct);
         Assert.Contains("was not found", problem);
-        Assert.Contains("apt-get install golang-go golang-github-smallstep-certificates-dev", problem);
-        Assert.Contains("brew install", problem);
-        Assert.Contains("container image", problem);
+        Assert.Contains("LOCALTLS_STEP_CA", problem);
+        Assert.Contains("WithExecutable(path)", problem);
+        Assert.Contains("brew install step", problem);
+        Assert.DoesNotContain("eng/", problem);
+
+        // The CA's console log says it too, not only a property behind "Show all properties".
+        var log = new List<string>();
+        await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync("step-ca").WithCancellation(ct))
+        {
+            log.AddRange(batch.Select(l => l.Content));
+        }
+
+        Assert.Contains(log, l => l.Contains("step-ca was not found", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "step-ca-server");
         await app.StopAsync(ct);
     }
 
     [Fact]
-    public void A_step_ca_in_a_cluster_has_no_host_dns_responder_or_health_check()
+    public async Task Placement_is_decided_when_the_app_starts_whatever_the_order_of_the_builder_calls()
     {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
         var builder = DistributedApplicationTestingBuilder.Create();
-        var host = builder.AddStepCa("host-ca");
-        var cluster = builder.AddStepCa("cluster-ca").InCluster(builder.AddK3sCluster("k3s"));
-        Assert.Contains(builder.Resources, r => r.Name == "host-ca-dns");
-        Assert.DoesNotContain(builder.Resources, r => r.Name == "cluster-ca-dns");
-        Assert.NotEmpty(host.Resource.Annotations.OfType<HealthCheckAnnotation>());
+        var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+        var host = builder.AddStepCa("host-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        // Host-only options before InCluster: nothing of the host target may survive for this CA.
+        var cluster = builder.AddStepCa("cluster-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path).WithHostPort(9443);
+        builder.AddCertManagerIssuer("cluster-issuer", cluster);
+        cluster.InCluster(k3s);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        Assert.Contains(model.Resources, r => r.Name == "host-ca-dns");
+        Assert.Contains(model.Resources, r => r is StepCaServerResource { Name: "host-ca-server" } s && s.Parent == host.Resource);
+        Assert.DoesNotContain(model.Resources, r => r.Name.StartsWith("cluster-ca-", StringComparison.Ordinal));
         Assert.Empty(cluster.Resource.Annotations.OfType<HealthCheckAnnotation>());
-        Assert.Throws<ArgumentOutOfRangeException>(() => host.WithHostPort(0));
-        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => host.WithExecutable("/nonexistent/step-ca")).Message);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("host-ca", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("cluster-ca", out var clusterState));
+        Assert.Equal(KnownResourceStates.NotStarted, clusterState.Snapshot.State?.Text);
+        Assert.Contains(clusterState.Snapshot.Properties, p => p.Name == "localtls.target" && Equals(p.Value, "cluster k3s"));
+        await app.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task Step_ca_runs_as_an_aspire_executable_whose_console_log_exit_code_and_restart_come_from_aspire()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = DistributedApplicationTestingBuilder.Create();
+        builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("step-ca", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+
+        var server = await app.ResourceNotifications.WaitForResourceAsync("step-ca-server", e => e.Snapshot.State?.Text == KnownResourceStates.Running, ct);
+        Assert.Equal("Executable", server.Snapshot.ResourceType);
+        var log = new List<string>();
+        using (var logTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            logTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+            await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "step-ca-server")).WithCancellation(logTimeout.Token))
+            {
+                log.AddRange(batch.Select(l => l.Content));
+                if (log.Any(l => l.Contains("Serving HTTPS on", StringComparison.Ordinal)))
+                {
+                    break;
+                }
+            }
+        }
+
+        Assert.Contains(log, l => l.Contains("X.509 Root Fingerprint", StringComparison.Ordinal));
+
+        // Aspire's own Stop: the process ends and the CA shows it.
+        Assert.True((await app.ResourceCommands.ExecuteCommandAsync("step-ca-server", KnownResourceCommands.StopCommand, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Success);
+        var stopped = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text is "Exited", ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.NotNull(stopped.Snapshot.ExitCode);
+        Assert.True((await app.ResourceCommands.ExecuteCommandAsync("step-ca-server", KnownResourceCommands.StartCommand, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Success);
+        await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("step-ca", ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await app.StopAsync(ct);
     }
 }

@@ -1,0 +1,349 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using LocalTls.Pki;
+using LocalTls.Sslip;
+using LocalTls.StepCa;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalTls.Host;
+
+/// <summary>
+/// The host target, wired once the model is complete: for each step-ca not placed in a cluster, its sslip.io DNS
+/// responder (in this process), step-ca itself as a child executable that Aspire runs, and the issuers and
+/// certificates that the app issues in cert-manager's place. The CA resource mirrors its process's state.
+/// </summary>
+internal sealed class HostTarget(
+    ResourceNotificationService notifications,
+    ResourceLoggerService resourceLoggers,
+    ILogger<HostTarget> logger,
+    StepCaLocator locator,
+    IHostApplicationLifetime lifetime) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<StepCaResource, HostCa> _cas = new();
+    private readonly ConcurrentDictionary<SslipDnsResource, SslipDnsServer> _dns = new();
+
+    /// <summary>Called from <see cref="BeforeStartEvent"/> in run mode: adds and wires the host resources of every CA placed here.</summary>
+    public void Wire(IDistributedApplicationBuilder builder, DistributedApplicationModel model)
+    {
+        // Projects first: they may ask for a CA's root collection, which the CA's wiring then fills.
+        foreach (var served in model.Resources.Where(r => r.Annotations.OfType<LocalTlsServingAnnotation>().Any()).ToList())
+        {
+            LocalTlsServing.Wire(builder, served, logger);
+        }
+
+        foreach (var ca in model.Resources.OfType<StepCaResource>().Where(c => c.Cluster is null).ToList())
+        {
+            WireCa(builder, model, ca);
+        }
+
+        foreach (var issuer in model.Resources.OfType<CertManagerIssuerResource>().Where(i => i.Ca is { Cluster: null }).ToList())
+        {
+            var ca = issuer.Ca!;
+            builder.CreateResourceBuilder(issuer)
+                .WithAnnotation(new WaitAnnotation(ca, WaitType.WaitUntilHealthy))
+                .OnInitializeResource((r, e, ct) =>
+                {
+                    _ = Task.Run(() => RunIssuerAsync(r, lifetime.ApplicationStopping), CancellationToken.None);
+                    return Task.CompletedTask;
+                });
+        }
+
+        foreach (var certificate in model.Resources.OfType<CertificateResource>().Where(c => c.Issuer?.Ca is { Cluster: null }).ToList())
+        {
+            CertificateHost.Wire(builder, certificate);
+        }
+
+    }
+
+    private void WireCa(IDistributedApplicationBuilder builder, DistributedApplicationModel model, StepCaResource ca)
+    {
+        var caBuilder = builder.CreateResourceBuilder(ca);
+        var dns = new SslipDnsResource($"{ca.Name}-dns");
+        model.Resources.Add(dns);
+        var dnsBuilder = builder.CreateResourceBuilder(dns)
+            .ExcludeFromManifest()
+            .WithIconName("Globe")
+            .WithInitialState(new CustomResourceSnapshot { ResourceType = "SslipDns", State = KnownResourceStates.NotStarted, Properties = [] })
+            .WithParentRelationship(ca)
+            .OnInitializeResource((r, e, ct) => StartDnsAsync(r, e));
+
+        HostCa host;
+        try
+        {
+            var material = StepCaMaterial.Load(ca);
+            var executable = locator.Locate(ca.ExecutablePath);
+            var port = ca.HostPort != 0 ? ca.HostPort : LoopbackPort.GetFree(IPAddress.Loopback);
+            host = new HostCa(ca, material, port, dns, executable, Problem: null);
+        }
+        catch (Exception ex) when (ex is StepCaException or PkiException or IOException or UnauthorizedAccessException)
+        {
+            host = new HostCa(ca, Material: null, Port: 0, dns, Executable: null, Problem: ex.Message);
+        }
+
+        _cas[ca] = host;
+        if (ca.Trust is { } trust && host.Material is { } m && !trust.Certificates.Cast<X509Certificate2>().Any(c => c.Thumbprint == m.GetRootCertificate().Thumbprint))
+        {
+            trust.Certificates.Add(m.GetRootCertificate());
+        }
+
+        caBuilder.OnInitializeResource((r, e, ct) => InitializeCaAsync(host, e));
+        if (host.Executable is null)
+        {
+            return;
+        }
+
+        var server = new StepCaServerResource($"{ca.Name}-server", host.Executable, ca.HostDataDirectory, ca);
+        model.Resources.Add(server);
+        var layout = StepCaLayout.Host(ca.HostDataDirectory);
+        builder.CreateResourceBuilder(server)
+            .ExcludeFromManifest()
+            .WithParentRelationship(ca)
+            .WithIconName("ShieldKeyhole")
+            .WithHttpsEndpoint(port: host.Port, targetPort: host.Port, name: "https", isProxied: false)
+            .WaitFor(dnsBuilder)
+            .WithArgs(context =>
+            {
+                var resolver = _dns.TryGetValue(dns, out var running) ? running.EndPoint.ToString() : null;
+                foreach (var arg in StepCaCommandLine.Arguments(layout, passwordFile: false, resolver))
+                {
+                    context.Args.Add(arg);
+                }
+            })
+            .WithHealthCheck(StepCaHealthCheck.Key(ca))
+            // Written just before each start, so a restart picks up a changed model or a replaced CA store.
+            .OnBeforeResourceStarted((r, e, ct) =>
+            {
+                var options = StepCaKubernetesRenderer.OptionsFor(ca);
+                options.Address = $"127.0.0.1:{host.Port}";
+                options.DnsNames = ["127.0.0.1", "localhost", .. ca.ExtraDnsNames.Where(n => n is not "127.0.0.1" and not "localhost")];
+                StepCaFiles.Write(layout, options, host.Material!.WithoutRootKey());
+                return Task.CompletedTask;
+            });
+        caBuilder.WithHealthCheck(StepCaHealthCheck.Key(ca));
+        _ = Task.Run(() => MirrorAsync(host, server, lifetime.ApplicationStopping), CancellationToken.None);
+    }
+
+    /// <summary>The running CA of a certificate's issuer; for issuance.</summary>
+    public HostCa? Get(StepCaResource ca) => _cas.TryGetValue(ca, out var host) ? host : null;
+
+    /// <summary>The DNS responder a CA resolves through, once it answers.</summary>
+    public SslipDnsServer? Dns(HostCa ca) => _dns.TryGetValue(ca.Dns, out var server) ? server : null;
+
+    private async Task StartDnsAsync(SslipDnsResource resource, InitializeResourceEvent e)
+    {
+        await e.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Starting });
+        try
+        {
+            var server = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = resource.EndPoint });
+            _dns[resource] = server;
+            e.Logger.LogInformation("Answering {Zones} on {EndPoint} (udp+tcp).", string.Join(", ", server.Zones), server.EndPoint);
+            await e.Notifications.PublishUpdateAsync(resource, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                StartTimeStamp = DateTime.UtcNow,
+                Properties = s.Properties.With(LocalTlsProperties.Resolver, server.EndPoint.ToString()),
+            });
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or SocketException)
+        {
+            e.Logger.LogError("{Message}", ex.Message);
+            await e.Notifications.PublishUpdateAsync(resource, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+            });
+        }
+    }
+
+    private async Task InitializeCaAsync(HostCa host, InitializeResourceEvent e)
+    {
+        if (host.Problem is { } problem)
+        {
+            // Where people look: the CA's console log and the AppHost's own log, besides the property.
+            e.Logger.LogError("{Problem}", problem);
+            logger.LogError("step-ca '{Name}' cannot start: {Problem}", host.Ca.Name, problem);
+            await e.Notifications.PublishUpdateAsync(host.Ca, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
+            });
+            return;
+        }
+
+        await e.Notifications.PublishUpdateAsync(host.Ca, s => s with
+        {
+            State = KnownResourceStates.Starting,
+            Properties = s.Properties
+                .With(LocalTlsProperties.Target, "host")
+                .With(LocalTlsProperties.Executable, host.Executable)
+                .With(LocalTlsProperties.Image, null)
+                .With(LocalTlsProperties.Fingerprint, host.Material!.RootFingerprint)
+                .With(LocalTlsProperties.RootCertificate, new CaStore(host.Ca.CaStoreDirectory).RootCertificatePath),
+        });
+    }
+
+    /// <summary>Shows the step-ca process's state on the CA: Running with its ACME directory, or why it stopped.</summary>
+    private async Task MirrorAsync(HostCa host, StepCaServerResource server, CancellationToken stopping)
+    {
+        var recent = new Queue<string>();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in resourceLoggers.WatchAsync(server).WithCancellation(stopping))
+                {
+                    lock (recent)
+                    {
+                        foreach (var line in batch)
+                        {
+                            recent.Enqueue(line.Content);
+                            if (recent.Count > 20)
+                            {
+                                recent.Dequeue();
+                            }
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            string? last = null;
+            await foreach (var update in notifications.WatchAsync(stopping))
+            {
+                if (!ReferenceEquals(update.Resource, server) || update.Snapshot.State?.Text is not { } state || state == last)
+                {
+                    continue;
+                }
+
+                last = state;
+                var pid = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
+                if (state == KnownResourceStates.Running)
+                {
+                    var directory = host.DirectoryUrl(null).ToString();
+                    await notifications.PublishUpdateAsync(host.Ca, s => s with
+                    {
+                        State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                        StartTimeStamp = DateTime.UtcNow,
+                        StopTimeStamp = null,
+                        ExitCode = null,
+                        Urls = [new UrlSnapshot("acme", directory, IsInternal: false)],
+                        Properties = s.Properties
+                            .With(LocalTlsProperties.AcmeDirectory, directory)
+                            .With(LocalTlsProperties.Resolver, Dns(host)?.EndPoint.ToString() ?? "system")
+                            .With(LocalTlsProperties.ProcessId, pid)
+                            .With(LocalTlsProperties.Problem, null),
+                    });
+                }
+                else if (state is "Exited" or "Finished" or "FailedToStart")
+                {
+                    string tail;
+                    lock (recent)
+                    {
+                        tail = string.Join(" | ", recent.TakeLast(3));
+                    }
+
+                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, tail, recent);
+                    logger.LogError("{Problem}", problem);
+                    await notifications.PublishUpdateAsync(host.Ca, s => s with
+                    {
+                        State = new ResourceStateSnapshot(state == "FailedToStart" ? KnownResourceStates.FailedToStart : KnownResourceStates.Exited, KnownResourceStateStyles.Error),
+                        ExitCode = update.Snapshot.ExitCode,
+                        StopTimeStamp = DateTime.UtcNow,
+                        Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
+                    });
+                }
+                else if (state is "Starting" or "Waiting")
+                {
+                    await notifications.PublishUpdateAsync(host.Ca, s => s with { State = new ResourceStateSnapshot(state, KnownResourceStateStyles.Info) });
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string StoppedProblem(HostCa host, StepCaServerResource server, string state, int? exitCode, string tail, Queue<string> recent)
+    {
+        bool locked;
+        lock (recent)
+        {
+            locked = recent.Any(l => l.Contains("Cannot acquire directory lock", StringComparison.OrdinalIgnoreCase));
+        }
+
+        if (locked)
+        {
+            var holder = StaleStepCa.FindHolder(host.Ca.HostDataDirectory);
+            return holder is { } pid
+                ? $"Another step-ca (PID {pid}) still holds the database in {host.Ca.HostDataDirectory}, probably left over from an earlier run. Stop it ('kill {pid}'), then use Restart on '{server.Name}'."
+                : $"Another process holds step-ca's database lock in {host.Ca.HostDataDirectory}. Stop the other step-ca that uses this directory, then use Restart on '{server.Name}'.";
+        }
+
+        var what = state == "FailedToStart" ? "step-ca failed to start" : $"step-ca exited with code {exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
+        return $"{what}; its last lines: {tail}. Use Restart on '{server.Name}' to start it again.";
+    }
+
+    private async Task RunIssuerAsync(CertManagerIssuerResource issuer, CancellationToken stopping)
+    {
+        try
+        {
+            await notifications.WaitForDependenciesAsync(issuer, stopping);
+            var host = Get(issuer.Ca!)!;
+            await notifications.PublishUpdateAsync(issuer, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                StartTimeStamp = DateTime.UtcNow,
+                Properties = s.Properties.With(LocalTlsProperties.AcmeDirectory, host.DirectoryUrl(issuer.ProvisionerName).ToString()),
+            });
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            await notifications.PublishUpdateAsync(issuer, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, $"Its step-ca '{issuer.Ca!.Name}' is not running: {ex.Message}"),
+            });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _dns.Values)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A CA placed on this machine, as decided when the app starts: its material, port and executable, or why it cannot run.</summary>
+internal sealed record HostCa(StepCaResource Ca, CaMaterial? Material, int Port, SslipDnsResource Dns, string? Executable, string? Problem)
+{
+    /// <summary>The ACME directory of a provisioner (the CA's default when <see langword="null"/>): the one URL the dashboard shows and issuance uses.</summary>
+    public Uri DirectoryUrl(string? provisioner) =>
+        StepCaConfig.AcmeDirectoryUrl(new Uri($"https://127.0.0.1:{Port}"), provisioner ?? Ca.DefaultProvisionerName);
+}
+
+/// <summary>Finds the step-ca executable; a service, so tests can give it another environment.</summary>
+internal class StepCaLocator(Func<string, string?> environment)
+{
+    public StepCaLocator()
+        : this(Environment.GetEnvironmentVariable)
+    {
+    }
+
+    public string Locate(string? explicitPath) => StepCaProcess.LocateExecutable(explicitPath, environment);
+}
