@@ -105,28 +105,12 @@ internal sealed class JavaTrustStore(TrustOptions options) : TrustStore(options)
     private void Run(string keystore, string[] arguments)
     {
         var command = new CommandLine(KeyTool()!, arguments);
-        if (Options.UseSudo ?? (!Options.Privileged && !CanWrite(keystore)))
+        if (Options.UseSudo ?? (!Options.Privileged && !Options.IsWritable(keystore)))
         {
             Options.Progress($"Changing {keystore} needs root, so this runs sudo (it may ask for your password).");
             command = command.WithSudo();
         }
 
         RunChecked(command);
-    }
-
-    private static bool CanWrite(string file)
-    {
-        try
-        {
-            using (new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
-            {
-            }
-
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 }

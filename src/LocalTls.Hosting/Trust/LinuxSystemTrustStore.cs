@@ -116,7 +116,7 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
         return done;
     }
 
-    private bool NeedsSudo(Family family) => Options.UseSudo ?? (!Options.Privileged && !IsWritable(Options.System(family.AnchorDirectory)));
+    private bool NeedsSudo(Family family) => Options.UseSudo ?? (!Options.Privileged && !Options.IsWritable(Options.System(family.AnchorDirectory)));
 
     private string SudoNotice(string action)
     {
@@ -126,23 +126,5 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
         }
 
         return $"{action} needs root, so this runs sudo (it may ask for your password).";
-    }
-
-    private static bool IsWritable(string directory)
-    {
-        var probe = Path.Combine(directory, $".localtls-probe-{Environment.ProcessId}");
-        try
-        {
-            using (File.Create(probe))
-            {
-            }
-
-            File.Delete(probe);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 }

@@ -36,6 +36,9 @@ internal sealed class TrustOptions
     /// <summary>Forces (true) or forbids (false) sudo for system stores; <see langword="null"/>: sudo only when not root and the store is not writable.</summary>
     public bool? UseSudo { get; init; }
 
+    /// <summary>Whether this process may write a file or directory without sudo (a probe write by default).</summary>
+    public Func<string, bool> IsWritable { get; init; } = CanWrite;
+
     /// <summary>The JDK whose <c>cacerts</c> is used: <c>$JAVA_HOME</c>, else the one <c>keytool</c> on PATH belongs to.</summary>
     public string? JavaHome { get; init; }
 
@@ -76,6 +79,32 @@ internal sealed class TrustOptions
     public string System(string relative) => Path.Combine(SystemRoot, relative);
 
     public string InHome(params string[] parts) => Path.Combine([Home, .. parts]);
+
+    private static bool CanWrite(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                var probe = Path.Combine(path, $".localtls-probe-{Environment.ProcessId}");
+                using (File.Create(probe))
+                {
+                }
+
+                File.Delete(probe);
+            }
+            else
+            {
+                using var _ = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static string DefaultHome()
     {
