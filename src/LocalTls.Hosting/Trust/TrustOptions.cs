@@ -17,7 +17,7 @@ internal sealed class TrustOptions
     public string Home { get; init; } = DefaultHome();
 
     /// <summary>A prefix for system paths (<c>/etc</c>, <c>/usr</c>, <c>/Library</c>): "/" on a real machine, a temporary tree in tests.</summary>
-    public string SystemRoot { get; init; } = Path.GetPathRoot(Environment.CurrentDirectory) ?? "/";
+    public string SystemRoot { get; init; } = "/";
 
     public TrustPlatform Platform { get; init; } =
         OperatingSystem.IsWindows() ? TrustPlatform.Windows : OperatingSystem.IsMacOS() ? TrustPlatform.MacOS : TrustPlatform.Linux;

@@ -19,6 +19,7 @@ public class ChromiumTrustTests
         var chromium = Tool.Require("chromium", "chromium");
         Tool.Require("certutil", "libnss3-tools");
         using var bed = new TrustBed();
+        var firefox = await bed.NewNssDatabaseAsync(".mozilla", "firefox", "t3st.default-release");
         await using var site = await LoopbackHttpsSite.StartAsync(bed.Material, HostName, ct);
         var url = $"https://{HostName}:{site.Port}/";
         using var playwright = await Playwright.CreateAsync();
@@ -34,6 +35,7 @@ public class ChromiumTrustTests
         var trusted = await OpenAsync(playwright, chromium, bed, url);
         Assert.True(trusted.Error is null, $"Chromium refused {url} after 'trust install --store nss': {trusted.Error}");
         Assert.Equal(LoopbackHttpsSite.PageText, trusted.Text);
+        Assert.Matches($@"(?m)^{bed.UniqueName}\s+C,,", await TrustBed.NssListAsync(firefox));
 
         var uninstall = bed.Cli("trust", "uninstall", "--store", "nss");
         Assert.True(uninstall.ExitCode == 0, uninstall.Stdout + uninstall.Stderr);
@@ -41,6 +43,7 @@ public class ChromiumTrustTests
         var after = await OpenAsync(playwright, chromium, bed, url);
         Assert.True(after.Error is not null, $"Chromium still loaded {url} after 'trust uninstall --store nss': {after.Text}");
         Assert.Contains("net::ERR_CERT_AUTHORITY_INVALID", after.Error);
+        Assert.DoesNotContain(bed.UniqueName, await TrustBed.NssListAsync(firefox));
     }
 
     private sealed record Visit(string? Text, string? Error);
