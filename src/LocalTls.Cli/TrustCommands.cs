@@ -52,7 +52,7 @@ internal static class TrustCommands
                 return ExitCodes.Environment;
             }
 
-            stdout.WriteLine($"{(install ? "Trusting" : "Removing")} {trusted.CommonName} (SHA-256 {trusted.Fingerprint}) from {trusted.Path}");
+            stdout.WriteLine($"{(install ? "Trusting" : "Removing trust in")} {trusted.CommonName} (SHA-256 {trusted.Fingerprint}, {trusted.Path}):");
             var failed = false;
             foreach (var store in selected)
             {

@@ -122,4 +122,19 @@ public class TrustCommandTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"export NODE_EXTRA_CA_CERTS=\"{bed.RootPath}\"", result.Stdout);
     }
+
+    [Fact]
+    public void Root_trusts_that_file_instead_of_the_ca_stores_root()
+    {
+        using var bed = new TrustBed();
+        using var other = new TrustBed(LocalTls.Tests.StepCa.TestCa.Create("Other"));
+        var trustDir = Path.Combine(bed.Home, ".local", "share", "localtls", "trust");
+
+        var result = bed.Cli("trust", "install", "--store", "user", "--root", other.RootPath);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains($"Trusting Other Root (SHA-256 {other.Material.RootFingerprint}, {other.RootPath}):", result.Stdout);
+        Assert.Equal(other.Material.RootCertificatePem, File.ReadAllText(Assert.Single(Directory.GetFiles(trustDir))));
+        Assert.Matches(@"user\s+not trusted\s+no copy", bed.Cli("trust", "status", "--store", "user").Stdout);
+    }
 }
