@@ -64,7 +64,7 @@ internal static class TrustCommands
                         stdout.WriteLine($"  {store.Name}: {line}");
                     }
                 }
-                catch (TrustException e)
+                catch (Exception e) when (e is TrustException or IOException or UnauthorizedAccessException)
                 {
                     stderr.WriteLine($"error: {store.Name}: {e.Message}");
                     failed = true;

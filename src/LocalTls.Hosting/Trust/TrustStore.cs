@@ -28,6 +28,10 @@ internal sealed class TrustException(string message) : Exception(message);
 /// One place a root can be trusted (one file per store, as mkcert lays them out). <see cref="Install"/> adds the root
 /// under a name derived from its fingerprint, so <see cref="Uninstall"/> removes exactly that and nothing else.
 /// </summary>
+/// <remarks>
+/// Written here because no package served to this project installs roots into these stores (mkcert is a Go program,
+/// and the SDK's dev-certs code is not a library); each store drives its platform's own tool, as mkcert does.
+/// </remarks>
 internal abstract class TrustStore(TrustOptions options)
 {
     protected TrustOptions Options { get; } = options;

@@ -96,7 +96,7 @@ public class NssTrustStoreTests
     }
 
     [Fact]
-    public void A_home_without_nss_databases_or_a_chromium_is_store_absent()
+    public async Task A_home_without_nss_databases_or_a_chromium_is_store_absent_and_with_chromium_install_creates_its_database()
     {
         using var bed = new TrustBed();
         var store = new NssTrustStore(new TrustOptions { Home = bed.Home, FindProgram = name => name == "certutil" ? "/usr/bin/certutil" : null, Platform = TrustPlatform.Linux });
@@ -107,6 +107,9 @@ public class NssTrustStoreTests
         var withChromium = new NssTrustStore(new TrustOptions { Home = bed.Home, Platform = TrustPlatform.Linux,
             FindProgram = name => name == "chromium" ? "/usr/bin/chromium" : Tool.Find(name) });
         Assert.Equal([Path.Combine(bed.Home, ".pki", "nssdb")], withChromium.Databases());
+        Tool.Require("certutil", "libnss3-tools");
+        withChromium.Install(TrustedRoot.Load(bed.RootPath));
+        Assert.Matches($@"(?m)^{bed.UniqueName}\s+C,,", await TrustBed.NssListAsync(Path.Combine(bed.Home, ".pki", "nssdb")));
     }
 
 }
