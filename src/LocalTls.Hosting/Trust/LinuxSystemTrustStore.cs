@@ -6,16 +6,16 @@ namespace LocalTls.Trust;
 /// </summary>
 internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(options)
 {
-    /// <summary>A family's anchor directory (relative to the system root), file extension and update command.</summary>
-    internal sealed record Family(string Name, string AnchorDirectory, string Extension, CommandLine Update, string Package);
+    /// <summary>A family's anchor directory and the bundle its update command writes (both relative to the system root), file extension and update command.</summary>
+    internal sealed record Family(string Name, string AnchorDirectory, string Extension, CommandLine Update, string Bundle, string Package);
 
     /// <summary>In the order they are looked for: the first whose anchor directory exists is this machine's.</summary>
     internal static readonly IReadOnlyList<Family> Families =
     [
-        new("Fedora/RHEL", "etc/pki/ca-trust/source/anchors", ".pem", new("update-ca-trust", "extract"), "ca-certificates (dnf install ca-certificates)"),
-        new("Debian/Ubuntu", "usr/local/share/ca-certificates", ".crt", new("update-ca-certificates"), "ca-certificates (apt-get install ca-certificates)"),
-        new("Arch", "etc/ca-certificates/trust-source/anchors", ".crt", new("trust", "extract-compat"), "p11-kit (pacman -S p11-kit)"),
-        new("openSUSE", "etc/pki/trust/anchors", ".pem", new("update-ca-certificates"), "ca-certificates (zypper install ca-certificates)"),
+        new("Fedora/RHEL", "etc/pki/ca-trust/source/anchors", ".pem", new("update-ca-trust", "extract"), "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "ca-certificates (dnf install ca-certificates)"),
+        new("Debian/Ubuntu", "usr/local/share/ca-certificates", ".crt", new("update-ca-certificates"), "etc/ssl/certs/ca-certificates.crt", "ca-certificates (apt-get install ca-certificates)"),
+        new("Arch", "etc/ca-certificates/trust-source/anchors", ".crt", new("trust", "extract-compat"), "etc/ca-certificates/extracted/tls-ca-bundle.pem", "p11-kit (pacman -S p11-kit)"),
+        new("openSUSE", "etc/pki/trust/anchors", ".pem", new("update-ca-certificates"), "var/lib/ca-certificates/ca-bundle.pem", "ca-certificates (zypper install ca-certificates)"),
     ];
 
     public override string Name => "system";
@@ -45,9 +45,21 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
         }
 
         var anchor = AnchorPath(family, root);
-        return File.Exists(anchor) && root.IsIn(File.ReadAllText(anchor))
-            ? new TrustStoreStatus(Name, TrustState.Trusted, $"{family.Name}: {anchor}")
-            : new TrustStoreStatus(Name, TrustState.NotTrusted, $"{family.Name}: no {anchor}", "Run 'localtls trust install --store system' (it uses sudo when not run as root).");
+        var bundle = Options.System(family.Bundle);
+        // Trusted means the update command has put the anchor into the bundle that clients read.
+        var inBundle = File.Exists(bundle) && root.IsInBundle(File.ReadAllText(bundle));
+        return (HasAnchor(family, root), inBundle) switch
+        {
+            (true, true) => new TrustStoreStatus(Name, TrustState.Trusted, $"{family.Name}: {anchor}, in {bundle}"),
+            (true, false) => new TrustStoreStatus(Name, TrustState.NotTrusted, $"{family.Name}: {anchor} is there, but {bundle} does not hold it yet.", $"Run 'sudo {family.Update}' (or 'localtls trust install --store system')."),
+            _ => new TrustStoreStatus(Name, TrustState.NotTrusted, $"{family.Name}: no {anchor}", "Run 'localtls trust install --store system' (it uses sudo when not run as root)."),
+        };
+    }
+
+    private bool HasAnchor(Family family, TrustedRoot root)
+    {
+        var anchor = AnchorPath(family, root);
+        return File.Exists(anchor) && root.IsIn(File.ReadAllText(anchor));
     }
 
     public override IReadOnlyList<string> Install(TrustedRoot root)
@@ -62,11 +74,20 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
         }
 
         var done = new List<string>();
+        var write = !HasAnchor(family, root);
         if (NeedsSudo(family))
         {
-            Options.Progress(SudoNotice($"{family.Name}: writing {anchor}"));
-            RunChecked(new CommandLine("install", "-m", "0644", root.Path, anchor).WithSudo());
+            Options.Progress(SudoNotice($"{family.Name}: {(write ? "writing " + anchor : "updating the bundle")}"));
+            if (write)
+            {
+                RunChecked(new CommandLine("install", "-m", "0644", root.Path, anchor).WithSudo());
+            }
+
             RunChecked(family.Update.WithSudo());
+        }
+        else if (!write)
+        {
+            RunChecked(family.Update);
         }
         else
         {
@@ -79,7 +100,7 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
             RunChecked(family.Update);
         }
 
-        done.Add($"{family.Name}: wrote {anchor} and ran '{family.Update}'.");
+        done.Add(write ? $"{family.Name}: wrote {anchor} and ran '{family.Update}'." : $"{family.Name}: {anchor} was there; ran '{family.Update}'.");
         return done;
     }
 
@@ -94,7 +115,7 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
         RequireUsable(status);
         var family = DetectFamily()!;
         var anchor = AnchorPath(family, root);
-        if (status.State != TrustState.Trusted)
+        if (!HasAnchor(family, root))
         {
             return [$"{family.Name}: was not trusted (no {anchor})."];
         }

@@ -63,6 +63,13 @@ internal sealed class TrustedRoot
         return new TrustedRoot(full, LocalTls.Pki.Pem.EncodeCertificate(certificate), certificate);
     }
 
+    /// <summary>Whether a large PEM bundle (hundreds of roots, comments between them) holds this root: its base64 DER, white space ignored.</summary>
+    public bool IsInBundle(string bundle)
+    {
+        var der = Convert.ToBase64String(Certificate.GetEncoded());
+        return string.Concat(bundle.Where(c => !char.IsWhiteSpace(c))).Contains(der, StringComparison.Ordinal);
+    }
+
     /// <summary>Whether a PEM text holds this root (among other certificates, perhaps).</summary>
     public bool IsIn(string pem)
     {

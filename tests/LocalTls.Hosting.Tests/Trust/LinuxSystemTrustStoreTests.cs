@@ -5,24 +5,24 @@ namespace LocalTls.Tests.Trust;
 /// <summary>The Linux system store against a temporary system root: the family's directory and update command, sudo only when needed. No update command really runs.</summary>
 public class LinuxSystemTrustStoreTests
 {
-    public static TheoryData<string, string, string> FamilyLayouts() => new()
+    public static TheoryData<string, string, string, string> FamilyLayouts() => new()
     {
-        { "usr/local/share/ca-certificates", ".crt", "update-ca-certificates" },
-        { "etc/pki/ca-trust/source/anchors", ".pem", "update-ca-trust extract" },
-        { "etc/ca-certificates/trust-source/anchors", ".crt", "trust extract-compat" },
-        { "etc/pki/trust/anchors", ".pem", "update-ca-certificates" },
+        { "usr/local/share/ca-certificates", ".crt", "update-ca-certificates", "etc/ssl/certs/ca-certificates.crt" },
+        { "etc/pki/ca-trust/source/anchors", ".pem", "update-ca-trust extract", "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem" },
+        { "etc/ca-certificates/trust-source/anchors", ".crt", "trust extract-compat", "etc/ca-certificates/extracted/tls-ca-bundle.pem" },
+        { "etc/pki/trust/anchors", ".pem", "update-ca-certificates", "var/lib/ca-certificates/ca-bundle.pem" },
     };
 
     [Theory]
     [MemberData(nameof(FamilyLayouts))]
-    public void Install_writes_the_anchor_in_the_familys_directory_runs_its_update_command_and_uninstall_removes_only_it(string anchors, string extension, string update)
+    public void Install_writes_the_anchor_in_the_familys_directory_runs_its_update_command_and_uninstall_removes_only_it(string anchors, string extension, string update, string bundle)
     {
         using var bed = new TrustBed();
         var systemRoot = bed.Temp.Combine("sysroot");
         Directory.CreateDirectory(Path.Combine(systemRoot, anchors));
         var unrelated = Path.Combine(systemRoot, anchors, "corporate-proxy" + extension);
         File.WriteAllText(unrelated, "someone else's root");
-        var runner = new RecordingRunner();
+        var runner = Updating(Path.Combine(systemRoot, anchors), Path.Combine(systemRoot, bundle));
         var store = new LinuxSystemTrustStore(Options(bed, systemRoot, runner, privileged: true));
         var root = TrustedRoot.Load(bed.RootPath);
 
@@ -39,6 +39,29 @@ public class LinuxSystemTrustStoreTests
         Assert.Equal("someone else's root", File.ReadAllText(unrelated));
         Assert.Equal([update, update], runner.Lines);
         Assert.Equal(TrustState.NotTrusted, store.Status(root).State);
+    }
+
+    [Fact]
+    public void An_anchor_the_update_command_has_not_taken_in_yet_is_not_trusted_and_install_only_runs_the_update()
+    {
+        using var bed = new TrustBed();
+        var systemRoot = bed.Temp.Combine("sysroot");
+        var anchors = Path.Combine(systemRoot, "usr", "local", "share", "ca-certificates");
+        Directory.CreateDirectory(anchors);
+        var root = TrustedRoot.Load(bed.RootPath);
+        var anchor = Path.Combine(anchors, $"localtls-root-{bed.Material.RootFingerprint[..16]}.crt");
+        File.WriteAllText(anchor, root.Pem);
+        var runner = Updating(anchors, Path.Combine(systemRoot, "etc", "ssl", "certs", "ca-certificates.crt"));
+        var store = new LinuxSystemTrustStore(Options(bed, systemRoot, runner, privileged: true));
+
+        var status = store.Status(root);
+        Assert.Equal(TrustState.NotTrusted, status.State);
+        Assert.Contains("does not hold it yet", status.Detail);
+        Assert.Equal("Run 'sudo update-ca-certificates' (or 'localtls trust install --store system').", status.Hint);
+
+        store.Install(root);
+        Assert.Equal(["update-ca-certificates"], runner.Lines);
+        Assert.Equal(TrustState.Trusted, store.Status(root).State);
     }
 
     [Fact]
@@ -152,6 +175,18 @@ public class LinuxSystemTrustStoreTests
         var e = Assert.Throws<TrustException>(() => new LinuxSystemTrustStore(Options(bed, systemRoot, runner, privileged: true)).Install(TrustedRoot.Load(bed.RootPath)));
         Assert.Contains("'update-ca-certificates' failed (exit 1): p11-kit: cannot write", e.Message);
     }
+
+    /// <summary>Stands in for the family's update command: writes every anchor into the bundle, as the real one does.</summary>
+    private static RecordingRunner Updating(string anchors, string bundle) => new(command =>
+    {
+        if (command.FileName is "update-ca-certificates" or "update-ca-trust" or "trust")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(bundle)!);
+            File.WriteAllText(bundle, "# extracted\n" + string.Concat(Directory.GetFiles(anchors).Order(StringComparer.Ordinal).Select(File.ReadAllText)));
+        }
+
+        return new CommandResult(0, "", "");
+    });
 
     internal static TrustOptions Options(TrustBed bed, string systemRoot, RecordingRunner runner, bool privileged, bool? useSudo = null,
         Func<string, string?>? find = null, Action<string>? progress = null, bool writableDirectories = true) => new()
