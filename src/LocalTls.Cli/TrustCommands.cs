@@ -81,7 +81,7 @@ internal static class TrustCommands
         var root = new Option<string?>("--root") { Description = "A root certificate (PEM) to look for instead of the CA store's." };
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("status", "For each store: trusted, not trusted, store absent, or tool missing (with how to install it).") { root, format };
+        var command = new Command("status", "For each store: trusted, not trusted, store absent, or tool missing (with how to install it). Without --store, every store is listed, so an absent one says why it is not in the default set.") { root, format };
         command.SetAction(parse => LocalTlsCommand.Guard(stderr, () =>
         {
             var trusted = LoadRoot(parse.GetValue(root), parse.GetValue(caroot));
