@@ -42,6 +42,7 @@ internal static class LocalTlsCommand
         root.Subcommands.Add(DnsCommands.Build(stdout, stderr));
         root.Subcommands.Add(ManifestsCommand.Build(stdout, stderr));
         root.Subcommands.Add(AcmeCommands.Build(stdout, stderr));
+        root.Subcommands.Add(TrustCommands.Build(stdout, stderr));
         return root;
     }
 
