@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Json.Schema;
 using k8s;
 
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>
 /// Validates Kubernetes objects against the reference schemas the way a Kubernetes 1.35 API server with strict field
@@ -13,8 +13,8 @@ namespace LocalTls.Tests.TestSupport.Schemas;
 /// and kind with no schema is an error too, never a pass.
 /// </summary>
 /// <remarks>
-/// <para>Use <see cref="Shared"/>: the documents (core/v1 alone is 2 MB) are loaded once per process, on first use.
-/// Without the reference files a test using it is skipped, or fails under CI (see <see cref="ReferenceFiles"/>).</para>
+/// <para>Use <see cref="ForDirectory"/>: the documents (core/v1 alone is 2 MB) are loaded once per directory and process,
+/// on first use. <see cref="ReferenceLocation.Locate"/> finds the directory.</para>
 /// <para>How the OpenAPI documents are made strict is described on <see cref="OpenApiStrictness"/>. Not checked here:
 /// CRD CEL rules (<c>x-kubernetes-validations</c>), the Go validation code of built-in kinds beyond names and labels
 /// (e.g. that a Deployment's selector matches its template labels, port ranges), admission webhooks, and whether a
@@ -25,9 +25,7 @@ public sealed partial class KubernetesSchemas
     private const string BaseUri = "https://localtls.invalid/schemas/";
     private const string ObjectMetaSchema = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
-    private static readonly Lazy<KubernetesSchemas> Instance = new(
-        () => Load(ReferenceFiles.Require()),
-        LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<KubernetesSchemas>> Loaded = new(StringComparer.Ordinal);
 
     private readonly Dictionary<GroupVersionKind, KindSchema> kinds;
     private readonly Dictionary<string, JsonNode> documents;
@@ -49,19 +47,11 @@ public sealed partial class KubernetesSchemas
         LoadTime = loadTime;
     }
 
-    /// <summary>
-    /// The schemas from <see cref="ReferenceFiles.Require"/>, loaded on first use and shared by every test in the process.
-    /// Skips the calling test (fails it under CI) when the reference files are missing.
-    /// </summary>
-    public static KubernetesSchemas Shared
-    {
-        get
-        {
-            // Asked first and every time, so that each test gets its own skip or failure rather than a cached exception.
-            ReferenceFiles.Require();
-            return Instance.Value;
-        }
-    }
+    /// <summary>The schemas under <paramref name="referenceDirectory"/>, loaded on first use and shared by the whole process.</summary>
+    public static KubernetesSchemas ForDirectory(string referenceDirectory) =>
+        Loaded.GetOrAdd(
+            Path.GetFullPath(referenceDirectory),
+            dir => new Lazy<KubernetesSchemas>(() => Load(dir), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     /// <summary>The directory the schemas were read from.</summary>
     public string ReferenceDirectory { get; }
@@ -227,16 +217,6 @@ public sealed partial class KubernetesSchemas
         }
 
         return errors;
-    }
-
-    /// <summary>Fails the test, listing every error, unless <paramref name="obj"/> is valid.</summary>
-    public void AssertValid(object obj)
-    {
-        var errors = Validate(obj);
-        if (errors.Count > 0)
-        {
-            Assert.Fail($"{errors.Count} schema error(s):\n  " + string.Join("\n  ", errors));
-        }
     }
 
     private static (string Group, string Version) DocumentGroupVersion(string stem)

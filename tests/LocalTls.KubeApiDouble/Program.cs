@@ -1,0 +1,6 @@
+namespace LocalTls.KubeApiDouble;
+
+internal static class Program
+{
+    public static int Main(string[] args) => 0;
+}
