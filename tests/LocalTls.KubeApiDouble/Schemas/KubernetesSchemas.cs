@@ -177,7 +177,7 @@ public sealed partial class KubernetesSchemas
                 new JsonObject { ["$ref"] = $"{uri}#{pointer}" }.ToJsonString(),
                 buildOptions,
                 new Uri($"{BaseUri}kinds/{(kind.Group.Length == 0 ? "core" : kind.Group)}/{kind.Version}/{kind.Kind}"));
-            kinds.Add(kind, new KindSchema(wrapper, source, namespaced));
+            kinds.Add(kind, new KindSchema(wrapper, source, namespaced, uri, pointer));
         }
 
         steps.Add(($"build {kinds.Count} kind schemas (resolves every $ref)", buildStep.Elapsed));
@@ -484,6 +484,30 @@ public sealed partial class KubernetesSchemas
     [System.Text.RegularExpressions.GeneratedRegex("^Value is (?<actual>\"[a-z]+\") but should be (?<expected>\"[a-z]+\")\\z")]
     private static partial System.Text.RegularExpressions.Regex TypeError();
 
-    private sealed record KindSchema(JsonSchema Schema, string Source, bool? Namespaced);
+    private sealed record KindSchema(JsonSchema Schema, string Source, bool? Namespaced, string DocumentUri, string Pointer);
+
+    /// <summary>The (strict) schema of a kind as JSON, for walking field by field; null for an unknown kind.</summary>
+    internal SchemaCursor? Root(GroupVersionKind kind) =>
+        kinds.TryGetValue(kind, out var schema) ? SchemaCursor.At(this, schema.DocumentUri, schema.Pointer) : null;
+
+    /// <summary>The node at <paramref name="pointer"/> in a registered document, or null.</summary>
+    internal JsonNode? Node(string documentUri, string pointer)
+    {
+        if (!documents.TryGetValue(documentUri, out var node))
+        {
+            return null;
+        }
+
+        foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            node = (node as JsonObject)?[segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)];
+            if (node is null)
+            {
+                return null;
+            }
+        }
+
+        return node;
+    }
 
 }

@@ -1,0 +1,291 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LocalTls.KubeApiDouble.Schemas;
+using Microsoft.AspNetCore.Http;
+
+namespace LocalTls.KubeApiDouble;
+
+/// <summary>The API server's HTTP surface over <see cref="KubeApi"/>: discovery, OpenAPI, resources, watch, service proxy.</summary>
+internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceDirectory)
+{
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            await RouteAsync(context);
+        }
+        catch (ApiError error)
+        {
+            if (!context.Response.HasStarted)
+            {
+                await WriteJsonAsync(context, error.Code, error.ToStatus());
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var method = context.Request.Method;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        switch (segments)
+        {
+            case ["healthz" or "livez" or "readyz", ..]:
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync("ok");
+                return;
+            case ["version"]:
+                await WriteJsonAsync(context, 200, Discovery.Version());
+                return;
+            case ["api"]:
+                await WriteJsonAsync(context, 200, Discovery.CoreVersions(context.Request.Host.Value ?? ""));
+                return;
+            case ["apis"]:
+                await WriteJsonAsync(context, 200, Discovery.Groups(api.Types()));
+                return;
+            case ["apis", var group]:
+                var groupInfo = Discovery.Groups(api.Types())["groups"]!.AsArray().FirstOrDefault(g => (string?)g!["name"] == group)
+                    ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+                var apiGroup = (JsonObject)groupInfo.DeepClone();
+                apiGroup["kind"] = "APIGroup";
+                apiGroup["apiVersion"] = "v1";
+                await WriteJsonAsync(context, 200, apiGroup);
+                return;
+            case ["api", "v1"]:
+                await WriteJsonAsync(context, 200, Discovery.Resources("", "v1", api.Types()));
+                return;
+            case ["apis", var group, var version]:
+                await WriteJsonAsync(context, 200, Discovery.Resources(group, version, api.Types()));
+                return;
+            case ["openapi", "v2"]:
+                // kubectl before 1.28 reads OpenAPI v2 (protobuf only) to learn whether the server validates fields.
+                // An empty document (zero bytes is a valid empty protobuf message) says "no schemas": kubectl then
+                // leaves validation to the server, which here is always strict. Simplified: no v2 content is served.
+                context.Response.ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+                context.Response.StatusCode = 200;
+                return;
+            case ["openapi", "v3"]:
+                await WriteJsonAsync(context, 200, OpenApi.Index(api.Types()));
+                return;
+            case ["openapi", "v3", .. var rest]:
+                await WriteJsonAsync(context, 200, OpenApi.Document(referenceDirectory, api, string.Join('/', rest)));
+                return;
+            case ["api", "v1", "namespaces", var ns, "services", var service, "proxy", .. var rest] when !rest.Contains(".."):
+                await proxy.ForwardAsync(context, ns, service, string.Join('/', rest));
+                return;
+            case ["api", "v1", .. var rest]:
+                await ResourceAsync(context, "", "v1", rest, method);
+                return;
+            case ["apis", var group, var version, .. var rest]:
+                await ResourceAsync(context, group, version, rest, method);
+                return;
+            default:
+                throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        }
+    }
+
+    private async Task ResourceAsync(HttpContext context, string group, string version, string[] rest, string method)
+    {
+        var query = context.Request.Query;
+        var watch = query["watch"] is var w && (w == "true" || w == "1");
+        if (rest is ["watch", .. var watched])
+        {
+            watch = true;
+            rest = watched;
+        }
+
+        // [namespaces/{ns}/]{resource}[/{name}[/{subresource}]]
+        string? ns = null;
+        if (rest is ["namespaces", var n, var resource, ..] && api.FindType(group, version, resource) is { Namespaced: true })
+        {
+            ns = n;
+            rest = rest[2..];
+        }
+
+        if (rest.Length == 0)
+        {
+            throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        var type = api.FindType(group, version, rest[0])
+            ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        if (type.Namespaced && ns is null && rest.Length > 1)
+        {
+            throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        var name = rest.Length > 1 ? rest[1] : null;
+        var subresource = rest.Length > 2 ? rest[2] : null;
+        if (subresource is not null && (subresource != "status" || !type.HasStatus || rest.Length > 3))
+        {
+            throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        var options = new WriteOptions(
+            FieldManager: query["fieldManager"].FirstOrDefault(),
+            Force: query["force"] == "true",
+            DryRun: query["dryRun"] == "All",
+            UserAgent: context.Request.Headers.UserAgent.FirstOrDefault());
+        var filter = Selectors.Parse(query["labelSelector"], query["fieldSelector"]);
+
+        switch (method, name)
+        {
+            case ("GET", null) when watch:
+                await WatchAsync(context, type, ns, filter);
+                return;
+            case ("GET", null):
+                await WriteJsonAsync(context, 200, api.List(type, ns, filter));
+                return;
+            case ("GET", _) when watch:
+                await WatchAsync(context, type, ns, o => (string?)o["metadata"]?["name"] == name && filter(o));
+                return;
+            case ("GET", _):
+                await WriteJsonAsync(context, 200, api.Get(type, ns, name));
+                return;
+            case ("POST", null):
+                if (type.Namespaced && ns is null)
+                {
+                    throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+                }
+
+                await WriteJsonAsync(context, 201, api.Create(type, ns, Bodies.ParseObject(await ReadBodyAsync(context)), options));
+                return;
+            case ("PUT", not null):
+                await WriteJsonAsync(context, 200, api.Replace(type, ns, name, subresource, Bodies.ParseObject(await ReadBodyAsync(context)), options));
+                return;
+            case ("PATCH", not null):
+                var contentType = context.Request.ContentType ?? "";
+                var existed = api.Store.Get(type, ns, name) is not null;
+                var patched = api.Patch(type, ns, name, subresource, contentType, await ReadBodyAsync(context), options);
+                await WriteJsonAsync(context, existed ? 200 : 201, patched);
+                return;
+            case ("DELETE", not null):
+                await WriteJsonAsync(context, 200, api.Delete(type, ns, name, options));
+                return;
+            case ("DELETE", null):
+                foreach (var obj in api.List(type, ns, filter)["items"]!.AsArray())
+                {
+                    api.Delete(type, (string?)obj!["metadata"]!["namespace"], (string)obj["metadata"]!["name"]!, options);
+                }
+
+                await WriteJsonAsync(context, 200, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success" });
+                return;
+            default:
+                throw ApiError.MethodNotAllowed($"the server does not allow this method on the requested resource");
+        }
+    }
+
+    private async Task WatchAsync(HttpContext context, ResourceType type, string? ns, Func<JsonObject, bool> filter)
+    {
+        var query = context.Request.Query;
+        long? from = long.TryParse(query["resourceVersion"], CultureInfo.InvariantCulture, out var rv) ? rv : null;
+        var bookmarks = query["allowWatchBookmarks"] == "true";
+        var timeout = int.TryParse(query["timeoutSeconds"], CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromMinutes(30);
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        ObjectStore.Watcher watcher;
+        try
+        {
+            watcher = api.Store.Watch(type, ns, from, filter);
+        }
+        catch (ApiError expired) when (expired.Code == 410)
+        {
+            // The real server answers 200 and then a single ERROR event holding the 410 Status.
+            await WriteEventAsync(context, "ERROR", expired.ToStatus());
+            return;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await context.Response.Body.FlushAsync(timer.Token);
+            var reader = watcher.Channel.Reader;
+            var bookmarkEvery = TimeSpan.FromSeconds(1);
+            var lastSent = 0L;
+            while (true)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(timer.Token);
+                if (bookmarks)
+                {
+                    wait.CancelAfter(bookmarkEvery);
+                }
+
+                bool more;
+                try
+                {
+                    more = await reader.WaitToReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!timer.IsCancellationRequested)
+                {
+                    // Every change up to this resourceVersion is already in the channel (both happen under the store's
+                    // lock), so send those first: a bookmark must never claim a change the client has not seen.
+                    var snapshot = api.Store.ResourceVersion;
+                    while (reader.TryRead(out var pending))
+                    {
+                        await WriteEventAsync(context, pending.Type, pending.Object);
+                        lastSent = Math.Max(lastSent, pending.ResourceVersion);
+                    }
+
+                    await WriteEventAsync(context, "BOOKMARK", Bookmark(type, Math.Max(snapshot, lastSent)));
+                    continue;
+                }
+
+                if (!more)
+                {
+                    return;
+                }
+
+                while (reader.TryRead(out var change))
+                {
+                    await WriteEventAsync(context, change.Type, change.Object);
+                    lastSent = Math.Max(lastSent, change.ResourceVersion);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            api.Store.StopWatch(watcher);
+        }
+    }
+
+    private static JsonObject Bookmark(ResourceType type, long resourceVersion) => new()
+    {
+        ["kind"] = type.Kind,
+        ["apiVersion"] = type.ApiVersion,
+        ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) },
+    };
+
+    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj)
+    {
+        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString(Compact) + "\n";
+        await context.Response.WriteAsync(line, context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        return await reader.ReadToEndAsync(context.RequestAborted);
+    }
+
+    public static async Task WriteJsonAsync(HttpContext context, int code, JsonNode body)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString(Compact), context.RequestAborted);
+    }
+}
