@@ -10,7 +10,8 @@ namespace LocalTls.KubeApiDouble;
 /// <summary>The API server's HTTP surface over <see cref="KubeApi"/>: discovery, OpenAPI, resources, watch, service proxy.</summary>
 internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceDirectory)
 {
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Go's encoding/json escapes only what JSON needs (and <, >, &); quotes stay \", not \u0022.
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public async Task HandleAsync(HttpContext context)
     {
