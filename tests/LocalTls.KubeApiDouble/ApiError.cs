@@ -90,6 +90,53 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
         return new ApiError(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {text}", details);
     }
 
+    /// <summary>
+    /// 409 Conflict with one <c>FieldManagerConflict</c> cause per field, worded as the API server words it:
+    /// <c>Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.key</c>.
+    /// </summary>
+    internal static ApiError ApplyConflict(IReadOnlyList<Apply.FieldConflict> conflicts, IReadOnlyList<Apply.ManagedEntry> entries)
+    {
+        string Manager(Apply.FieldConflict c)
+        {
+            var entry = entries.FirstOrDefault(e => e.Manager == c.Manager && e.ApiVersion == c.ApiVersion);
+            var text = $"\"{c.Manager}\"";
+            if (entry?.Subresource is { } subresource)
+            {
+                text += $" with subresource \"{subresource}\"";
+            }
+
+            return entry?.Operation == "Update" ? $"{text} using {c.ApiVersion}" : text;
+        }
+
+        var causes = new JsonArray();
+        foreach (var conflict in conflicts)
+        {
+            causes.Add(new JsonObject
+            {
+                ["reason"] = "FieldManagerConflict",
+                ["message"] = $"conflict with {Manager(conflict)}",
+                ["field"] = Apply.FieldPaths.Describe(conflict.Path),
+            });
+        }
+
+        string message;
+        if (conflicts.Count == 1)
+        {
+            message = $"Apply failed with 1 conflict: conflict with {Manager(conflicts[0])}: {Apply.FieldPaths.Describe(conflicts[0].Path)}";
+        }
+        else
+        {
+            message = $"Apply failed with {conflicts.Count} conflicts:";
+            foreach (var group in conflicts.GroupBy(Manager).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var paths = group.Select(c => Apply.FieldPaths.Describe(c.Path)).ToList();
+                message += $" conflicts with {group.Key}" + (paths.Count == 1 ? $": {paths[0]}" : ":" + string.Concat(paths.Select(p => $"\n- {p}")));
+            }
+        }
+
+        return new ApiError(409, "Conflict", message, new JsonObject { ["causes"] = causes });
+    }
+
     public static ApiError Expired(long requested, long oldest) =>
         new(410, "Expired", $"too old resource version: {requested} ({oldest})");
 }

@@ -206,7 +206,16 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             var me = Entry(options.FieldManager, "Apply", type, subresource);
             var live = old is null ? [] : ManagedFields.Trackable(old, type.HasStatus, subresource);
             var appliedContent = ManagedFields.Trackable(subresource is null && old is null ? StripStatusOnCreate(type, applied) : applied, type.HasStatus, subresource);
-            var (content, entries) = ManagedFields.Apply(live, ManagedFields.Read(old), appliedContent, me, options.Force, Root(type));
+            JsonObject content;
+            List<ManagedEntry> entries;
+            try
+            {
+                (content, entries) = ManagedFields.Apply(live, ManagedFields.Read(old), appliedContent, me, options.Force, Root(type));
+            }
+            catch (ApplyConflictException conflict)
+            {
+                throw ApiError.ApplyConflict(conflict.Conflicts, ManagedFields.Read(old));
+            }
 
             var candidate = old is null
                 ? new JsonObject { ["apiVersion"] = type.ApiVersion, ["kind"] = type.Kind, ["metadata"] = new JsonObject { ["name"] = name } }

@@ -173,8 +173,9 @@ internal static class ManagedFields
         var merged = (JsonObject)Merge(live, applied, schema)!;
         if (mine is not null)
         {
-            // Deepest first, so an item's fields go before the item.
-            foreach (var path in mine.Fields.Members().Where(p => !appliedSet.Contains(p)).OrderByDescending(p => p.Count))
+            // Shallowest first: a list item nobody else touches goes as a whole (its key fields included), before
+            // its own fields would be removed one by one and leave an item that no key finds.
+            foreach (var path in mine.Fields.Members().Where(p => !appliedSet.Contains(p)).OrderBy(p => p.Count))
             {
                 if (!appliedSet.Touches(path) && !others.Any(o => o.Fields.Touches(path)))
                 {
