@@ -80,9 +80,10 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
                 throw ApiError.AlreadyExists(type, name);
             }
 
-            var candidate = (JsonObject)body.DeepClone();
+            // A create sets no status where status is a subresource.
+            var candidate = StripStatusOnCreate(type, (JsonObject)body.DeepClone());
             var me = Entry(options.UpdateManager, "Update", type, null);
-            var entries = ManagedFields.Update([], [], ManagedFields.Trackable(StripStatusOnCreate(type, candidate), type.HasStatus, null), me, Root(type));
+            var entries = ManagedFields.Update([], [], ManagedFields.Trackable(candidate, type.HasStatus, null), me, Root(type));
             ManagedFields.Write(candidate, entries);
             return Admit(type, ns, name, null, candidate, options);
         }
