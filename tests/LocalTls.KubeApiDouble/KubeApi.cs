@@ -138,20 +138,14 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         lock (store.Gate)
         {
             var old = store.Get(type, ns, name) ?? throw ApiError.NotFound(type, name);
+            if (type == NamespaceType && NamespaceContents(name).Count > 0)
+            {
+                return Terminate(old, options);
+            }
+
             if (!options.DryRun)
             {
                 store.Remove(type, ns, name);
-                if (type == NamespaceType)
-                {
-                    // Simplified: a real Namespace goes Terminating and its controller deletes the contents; here all at once.
-                    foreach (var namespaced in Types().Where(t => t.Namespaced))
-                    {
-                        foreach (var obj in store.List(namespaced, name))
-                        {
-                            store.Remove(namespaced, name, (string)obj["metadata"]!["name"]!);
-                        }
-                    }
-                }
             }
 
             var details = new JsonObject { ["name"] = name };
@@ -172,6 +166,47 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             };
         }
     }
+
+    private List<(ResourceType Type, string Name)> NamespaceContents(string ns) =>
+        Types().Where(t => t.Namespaced).SelectMany(t => store.List(t, ns).Select(o => (t, (string)o["metadata"]!["name"]!))).ToList();
+
+    /// <summary>
+    /// A Namespace with contents goes Terminating, as on a real server; its contents and then the Namespace itself are
+    /// removed shortly after, by a stand-in for the namespace controller. Simplified: finalizers are not waited for.
+    /// </summary>
+    private JsonObject Terminate(JsonObject ns, WriteOptions options)
+    {
+        var name = (string)ns["metadata"]!["name"]!;
+        if (ns["metadata"]!["deletionTimestamp"] is null)
+        {
+            ns["metadata"]!["deletionTimestamp"] = ManagedFields.Now(time);
+            ns["status"] = new JsonObject { ["phase"] = "Terminating" };
+            if (options.DryRun)
+            {
+                return ns;
+            }
+
+            ns = store.Put(NamespaceType, null, name, ns);
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(NamespaceTerminationDelay);
+                lock (store.Gate)
+                {
+                    foreach (var (type, objectName) in NamespaceContents(name))
+                    {
+                        store.Remove(type, name, objectName);
+                    }
+
+                    store.Remove(NamespaceType, null, name);
+                }
+            });
+        }
+
+        return ns;
+    }
+
+    /// <summary>How long a Terminating Namespace keeps its contents (a real one takes about as long, with no finalizers).</summary>
+    public TimeSpan NamespaceTerminationDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     private JsonObject ServerSideApply(ResourceType type, string? ns, string name, string? subresource, string body, WriteOptions options)
     {
@@ -271,9 +306,11 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
     /// </summary>
     private JsonObject Admit(ResourceType type, string? ns, string name, JsonObject? old, JsonObject candidate, WriteOptions options)
     {
-        if (type.Namespaced && store.Get(NamespaceType, null, ns!) is null)
+        var owner = type.Namespaced ? store.Get(NamespaceType, null, ns!) ?? throw ApiError.NamespaceNotFound(ns!) : null;
+        if (old is null && owner?["metadata"]?["deletionTimestamp"] is not null)
         {
-            throw ApiError.NamespaceNotFound(ns!);
+            throw new ApiError(403, "Forbidden", $"{type.QualifiedResource} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural });
         }
 
         candidate["apiVersion"] = type.ApiVersion;

@@ -175,12 +175,25 @@ public class StorageTests
     }
 
     [Fact]
-    public async Task Deleting_a_namespace_deletes_what_is_in_it()
+    public async Task A_deleted_namespace_is_Terminating_refuses_new_content_and_then_goes_with_its_contents()
     {
         await using var server = await DoubleClient.StartAsync();
         await server.SendAsync("POST", "/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "gone" } });
         await server.SendAsync("POST", "/api/v1/namespaces/gone/configmaps", DoubleClient.ConfigMap("c", "gone"));
-        await server.SendAsync("DELETE", "/api/v1/namespaces/gone");
+
+        var (code, terminating) = await server.SendAsync("DELETE", "/api/v1/namespaces/gone");
+        Assert.Equal((HttpStatusCode.OK, "Terminating"), (code, (string?)terminating["status"]!["phase"]));
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync("GET", "/api/v1/namespaces/gone/configmaps/c")).Code);
+        var (refused, status) = await server.SendAsync("POST", "/api/v1/namespaces/gone/configmaps", DoubleClient.ConfigMap("d", "gone"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused);
+        Assert.Contains("because it is being terminated", (string?)status["message"], StringComparison.Ordinal);
+
+        for (var i = 0; i < 50 && (await server.SendAsync("GET", "/api/v1/namespaces/gone")).Code != HttpStatusCode.NotFound; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await server.SendAsync("GET", "/api/v1/namespaces/gone")).Code);
         var (_, all) = await server.SendAsync("GET", "/api/v1/configmaps");
         Assert.Empty(all["items"]!.AsArray());
     }

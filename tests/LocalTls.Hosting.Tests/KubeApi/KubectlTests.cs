@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using LocalTls.Cluster;
+using LocalTls.Tests.Cluster;
+using LocalTls.Tests.TestSupport;
+using LocalTls.Tests.TestSupport.Schemas;
+
+namespace LocalTls.Tests.KubeApi;
+
+/// <summary>The oldest and newest kubectl the machine has, against the double: what a person does with LocalTls's publish output.</summary>
+public class KubectlTests
+{
+    public static TheoryData<string> Versions() => ["1.27", "1.33"];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void Succeeded(Tool.Result result, string what) =>
+        Assert.True(result.ExitCode == 0, $"{what} exited {result.ExitCode}:\n{result.Output}");
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Server_side_apply_of_the_publish_output_get_wait_and_delete(string version)
+    {
+        var kubectl = await Kubectl.RequireAsync(version);
+        await using var server = await DoubleClient.StartAsync();
+        using var home = new TempDirectory();
+        server.WriteKubeconfig(home.Combine("kubeconfig"));
+
+        var crds = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", ReferenceFiles.PathTo("cert-manager", "crds"));
+        Succeeded(crds, "apply of the cert-manager CRDs");
+        Assert.Equal(6, crds.Stdout.Split('\n').Count(l => l.EndsWith("serverside-applied", StringComparison.Ordinal)));
+
+        var seed = ModelFixtures.Seed();
+        var objects = ClusterManifests.Render(ModelFixtures.Resources(seed), production: false, _ => ModelFixtures.Ca.Value).Objects;
+        File.WriteAllText(home.Combine("manifests.yaml"), ManifestYaml.Write(objects));
+
+        var applied = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "--field-manager", "localtls", "-f", "manifests.yaml");
+        Succeeded(applied, "apply of the publish output");
+        Assert.Equal(objects.Count, applied.Stdout.Split('\n').Count(l => l.EndsWith("serverside-applied", StringComparison.Ordinal)));
+
+        // A re-run changes nothing: not one resourceVersion moves.
+        var before = server.Store.ResourceVersion;
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "--field-manager", "localtls", "-f", "manifests.yaml"), "second apply");
+        Assert.Equal(before, server.Store.ResourceVersion);
+
+        var certificate = objects.Single(o => o.Kind == "Certificate");
+        var certificateJson = ManifestYaml.ToJson(certificate);
+        var ns = (string?)certificateJson["metadata"]!["namespace"] ?? "default";
+        var name = (string)certificateJson["metadata"]!["name"]!;
+        var got = await Kubectl.RunAsync(kubectl, home, "get", "certificate", name, "-n", ns, "-o", "yaml");
+        Succeeded(got, "get -o yaml");
+        var yaml = YamlJson.Parse(got.Stdout)!;
+        Assert.Equal(("cert-manager.io/v1", "Certificate"), ((string?)yaml["apiVersion"], (string?)yaml["kind"]));
+        Assert.Equal((string?)server.Api.Get(server.Api.FindType("cert-manager.io", "v1", "certificates")!, ns, name)["metadata"]!["uid"], (string?)yaml["metadata"]!["uid"]);
+        Assert.NotNull(yaml["spec"]!["secretName"]);
+
+        var waiting = Kubectl.RunAsync(kubectl, home, "wait", "--for=condition=Ready", $"certificate/{name}", "-n", ns, "--timeout=30s");
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        Assert.False(waiting.IsCompleted, "kubectl wait returned before the certificate was Ready");
+        var ready = new JsonObject
+        {
+            ["status"] = new JsonObject
+            {
+                ["conditions"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "Ready",
+                    ["status"] = "True",
+                    ["reason"] = "Ready",
+                    ["message"] = "Certificate is up to date and has not expired",
+                    ["lastTransitionTime"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                }),
+            },
+        };
+        var (code, _) = await server.SendAsync("PATCH", $"/apis/cert-manager.io/v1/namespaces/{ns}/certificates/{name}/status", ready, "application/merge-patch+json");
+        Assert.Equal(System.Net.HttpStatusCode.OK, code);
+        var waited = await waiting;
+        Succeeded(waited, "wait --for=condition=Ready");
+        Assert.Contains("condition met", waited.Stdout, StringComparison.Ordinal);
+
+        var deleted = await Kubectl.RunAsync(kubectl, home, "delete", "-f", "manifests.yaml", "--wait=false");
+        Succeeded(deleted, "delete");
+        var left = await Kubectl.RunAsync(kubectl, home, "get", "certificate", name, "-n", ns);
+        Assert.NotEqual(0, left.ExitCode);
+        Assert.Contains("NotFound", left.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task An_invalid_object_is_refused_with_the_field_named(string version)
+    {
+        var kubectl = await Kubectl.RequireAsync(version);
+        await using var server = await DoubleClient.StartAsync();
+        using var home = new TempDirectory();
+        server.WriteKubeconfig(home.Combine("kubeconfig"));
+        File.WriteAllText(home.Combine("bad.yaml"), """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: bad, namespace: default}
+            data: {retries: 3}
+            """);
+
+        var result = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", "bad.yaml");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("data.retries", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(server.Store.List(server.Api.FindType("", "v1", "configmaps")!, "default"));
+    }
+}
