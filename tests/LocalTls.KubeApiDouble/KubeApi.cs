@@ -331,8 +331,12 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             meta["resourceVersion"] = rv.DeepClone();
         }
 
-        var oldGeneration = (long?)old?["metadata"]?["generation"] ?? 0;
-        meta["generation"] = old is null ? 1 : SpecChanged(old, candidate) ? oldGeneration + 1 : oldGeneration;
+        meta.Remove("generation");
+        if (type.TracksGeneration)
+        {
+            var oldGeneration = (long?)old?["metadata"]?["generation"] ?? 0;
+            meta["generation"] = old is null ? 1 : SpecChanged(old, candidate) ? oldGeneration + 1 : oldGeneration;
+        }
         if (type == CrdType)
         {
             MarkEstablished(candidate);

@@ -24,6 +24,12 @@ public sealed record ResourceType(
     /// <summary><c>Deployment.apps</c>, <c>ConfigMap</c>: how Invalid messages name the kind.</summary>
     public string QualifiedKind => Group.Length == 0 ? Kind : $"{Kind}.{Group}";
 
+    /// <summary>
+    /// Whether the server keeps <c>metadata.generation</c> for the kind: workloads, Ingress, CRDs and custom resources
+    /// do; ConfigMap, Secret, Service, Namespace, PVC, Node and Event have none, as on a real server.
+    /// </summary>
+    public bool TracksGeneration => Group.Length > 0 || Kind == "Pod";
+
     public static readonly string[] Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     /// <summary>The built-in kinds LocalTls renders and reads (Kubernetes 1.35).</summary>
