@@ -135,6 +135,12 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
             DryRun: query["dryRun"] == "All",
             UserAgent: context.Request.Headers.UserAgent.FirstOrDefault());
         var filter = Selectors.Parse(query["labelSelector"], query["fieldSelector"]);
+        if (method is "POST" or "PUT" && context.Request.ContentType is { } bodyType && !bodyType.StartsWith("application/json", StringComparison.Ordinal)
+            && !bodyType.StartsWith("application/yaml", StringComparison.Ordinal))
+        {
+            // Protobuf and CBOR bodies are not decoded; 415 makes client-go fall back to JSON.
+            throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+        }
 
         switch (method, name)
         {

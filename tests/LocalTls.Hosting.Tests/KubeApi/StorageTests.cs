@@ -164,6 +164,14 @@ public class StorageTests
     }
 
     [Fact]
+    public async Task A_protobuf_body_is_415_so_the_client_knows_to_send_JSON()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var (code, status) = await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps", "k8s\0", "application/vnd.kubernetes.protobuf");
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType"), (code, (string?)status["reason"]));
+    }
+
+    [Fact]
     public async Task Delete_answers_Success_then_the_object_is_gone()
     {
         await using var server = await DoubleClient.StartAsync();

@@ -146,6 +146,19 @@ public class WatchTests
     }
 
     [Fact]
+    public async Task The_legacy_watch_path_streams_the_same_events_as_JSON_lines()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var from = server.Store.ResourceVersion;
+        await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps", DoubleClient.ConfigMap("a"));
+        await server.SendAsync("DELETE", "/api/v1/namespaces/default/configmaps/a");
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var body = await http.GetStringAsync($"/api/v1/watch/namespaces/default/configmaps?resourceVersion={from}&timeoutSeconds=1", Ct);
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(["ADDED a", "DELETED a"], lines.Select(l => $"{(string?)l["type"]} {(string?)l["object"]!["metadata"]!["name"]}"));
+    }
+
+    [Fact]
     public async Task A_watch_ends_after_timeoutSeconds()
     {
         await using var server = await DoubleClient.StartAsync();
