@@ -25,6 +25,9 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
 
     public KubernetesSchemas Schemas => schemas;
 
+    /// <summary>Admission webhooks tests register; they run on every write, dry runs included.</summary>
+    public Admission Admission { get; } = new();
+
     /// <summary>Built-in types and the served versions of every stored CustomResourceDefinition.</summary>
     public IReadOnlyList<ResourceType> Types()
     {
@@ -342,7 +345,9 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             MarkEstablished(candidate);
         }
 
+        Admission.Mutate(type, candidate, old);
         Validate(type, name, candidate);
+        Admission.Validate(type, candidate, old);
         if (old is not null && JsonNode.DeepEquals(old, candidate))
         {
             return old;
