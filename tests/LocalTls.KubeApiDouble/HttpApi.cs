@@ -133,7 +133,17 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
             FieldManager: query["fieldManager"].FirstOrDefault(),
             Force: query["force"] == "true",
             DryRun: query["dryRun"] == "All",
-            UserAgent: context.Request.Headers.UserAgent.FirstOrDefault());
+            UserAgent: context.Request.Headers.UserAgent.FirstOrDefault(),
+            FieldValidation: query["fieldValidation"].FirstOrDefault());
+        context.Response.OnStarting(() =>
+        {
+            foreach (var warning in options.Warnings)
+            {
+                context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+            }
+
+            return Task.CompletedTask;
+        });
         var filter = Selectors.Parse(query["labelSelector"], query["fieldSelector"]);
         if (method is "POST" or "PUT" && context.Request.ContentType is { } bodyType && !bodyType.StartsWith("application/json", StringComparison.Ordinal)
             && !bodyType.StartsWith("application/yaml", StringComparison.Ordinal))

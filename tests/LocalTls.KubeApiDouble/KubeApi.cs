@@ -5,8 +5,11 @@ using LocalTls.KubeApiDouble.Schemas;
 namespace LocalTls.KubeApiDouble;
 
 /// <summary>How a write was asked for: the query parameters that change what it does.</summary>
-public sealed record WriteOptions(string? FieldManager = null, bool Force = false, bool DryRun = false, string? UserAgent = null)
+public sealed record WriteOptions(string? FieldManager = null, bool Force = false, bool DryRun = false, string? UserAgent = null, string? FieldValidation = null)
 {
+    /// <summary>Warnings for the response's <c>Warning</c> headers (unknown fields dropped under Warn).</summary>
+    public List<string> Warnings { get; } = [];
+
     /// <summary>The manager of an update without <c>fieldManager</c>: the user agent up to its first '/', as the API server derives it.</summary>
     public string UpdateManager => FieldManager
         ?? (UserAgent is { Length: > 0 } agent ? agent.Split('/')[0] : "unknown");
@@ -346,7 +349,7 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         }
 
         Admission.Mutate(type, candidate, old);
-        Validate(type, name, candidate);
+        Validate(type, name, candidate, options);
         Admission.Validate(type, candidate, old);
         if (old is not null && JsonNode.DeepEquals(old, candidate))
         {
@@ -361,7 +364,7 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         return store.Put(type, ns, name, candidate);
     }
 
-    private void Validate(ResourceType type, string name, JsonObject candidate)
+    private void Validate(ResourceType type, string name, JsonObject candidate, WriteOptions options)
     {
         if (schemas.SchemaSource(type.Gvk) is null)
         {
@@ -376,6 +379,37 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         }
 
         var unknown = errors.Where(e => e.Message.StartsWith("unknown field", StringComparison.Ordinal)).ToList();
+        if (unknown.Count > 0 && options.FieldValidation is "Ignore" or "Warn")
+        {
+            // Dropped, as the real server's decoder drops them; managed fields that named them go too.
+            foreach (var error in unknown.OrderByDescending(e => e.Pointer.Length))
+            {
+                RemoveAt(candidate, error.Pointer);
+                if (options.FieldValidation == "Warn")
+                {
+                    options.Warnings.Add($"unknown field \"{FieldName(error.Pointer)}\"");
+                }
+            }
+
+            var trackable = ManagedFields.Trackable(candidate, type.HasStatus, null);
+            var status = ManagedFields.Trackable(candidate, type.HasStatus, "status");
+            var entries = ManagedFields.Read(candidate);
+            foreach (var entry in entries)
+            {
+                foreach (var path in entry.Fields.Members().ToList())
+                {
+                    if (!FieldPaths.TryGet(entry.Subresource == "status" ? status : trackable, path, out _))
+                    {
+                        entry.Fields.Remove(path, withChildren: true);
+                    }
+                }
+            }
+
+            ManagedFields.Write(candidate, entries);
+            Validate(type, name, candidate, options with { FieldValidation = "Strict" });
+            return;
+        }
+
         if (unknown.Count > 0)
         {
             // What a server with fieldValidation=Strict (kubectl's default) answers for unknown fields.
@@ -385,6 +419,24 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
 
         throw ApiError.Invalid(type.QualifiedKind, type.Group, type.Kind, name,
             errors.Select(e => (FieldName(e.Pointer), "FieldValueInvalid", "Invalid value: " + e.Message)).ToList());
+    }
+
+    private static void RemoveAt(JsonObject root, string pointer)
+    {
+        var segments = pointer.Split('/', StringSplitOptions.RemoveEmptyEntries)
+            .Select(x => x.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToArray();
+        JsonNode? node = root;
+        foreach (var segment in segments[..^1])
+        {
+            node = node switch
+            {
+                JsonObject o => o[segment],
+                JsonArray a when int.TryParse(segment, out var i) && i < a.Count => a[i],
+                _ => null,
+            };
+        }
+
+        (node as JsonObject)?.Remove(segments[^1]);
     }
 
     /// <summary><c>/spec/template/spec/containers/0/name</c> as <c>spec.template.spec.containers[0].name</c>.</summary>

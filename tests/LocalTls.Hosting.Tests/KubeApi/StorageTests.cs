@@ -171,6 +171,26 @@ public class StorageTests
         Assert.Equal((HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType"), (code, (string?)status["reason"]));
     }
 
+    [Theory]
+    [InlineData("Warn")]
+    [InlineData("Ignore")]
+    public async Task Asked_to_warn_or_ignore_the_server_drops_unknown_fields_instead(string mode)
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var deployment = DoubleClient.Deployment("web");
+        deployment["spec"]!["replica"] = 2;
+        using var http = new HttpClient { BaseAddress = server.Url };
+        using var response = await http.PostAsync($"/apis/apps/v1/namespaces/default/deployments?fieldValidation={mode}",
+            new StringContent(deployment.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var stored = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
+        Assert.Null(stored["spec"]!["replica"]);
+        Assert.Null(stored["metadata"]!["managedFields"]![0]!["fieldsV1"]!["f:spec"]!["f:replica"]);
+        var warnings = response.Headers.TryGetValues("Warning", out var values) ? values.ToList() : [];
+        Assert.Equal(mode == "Warn" ? ["299 - \"unknown field \\\"spec.replica\\\"\""] : [], warnings);
+    }
+
     [Fact]
     public async Task Delete_answers_Success_then_the_object_is_gone()
     {
