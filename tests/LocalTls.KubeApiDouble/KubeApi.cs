@@ -348,6 +348,13 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             MarkEstablished(candidate);
         }
 
+        if (type == NamespaceType && old is null)
+        {
+            // What the namespace strategy sets on create (the namespace controller's finalizer, and phase Active).
+            candidate["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+            candidate["status"] = new JsonObject { ["phase"] = "Active" };
+        }
+
         Admission.Mutate(type, candidate, old);
         Validate(type, name, candidate, options);
         Admission.Validate(type, candidate, old);

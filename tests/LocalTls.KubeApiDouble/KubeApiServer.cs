@@ -36,6 +36,9 @@ public sealed class KubeApiServer : IAsyncDisposable
 
     public ServiceProxy Proxy { get; } = new();
 
+    /// <summary>Every request answered, in order: what a benchmark or an idempotency test counts.</summary>
+    public RequestLog Requests { get; } = new();
+
     /// <summary>The base URL, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
@@ -93,9 +96,16 @@ public sealed class KubeApiServer : IAsyncDisposable
         var web = builder.Build();
         web.Run(async context =>
         {
-            if (!await Faults.TryInjectAsync(context))
+            try
             {
-                await http.HandleAsync(context);
+                if (!await Faults.TryInjectAsync(context))
+                {
+                    await http.HandleAsync(context);
+                }
+            }
+            finally
+            {
+                Requests.Record(context);
             }
         });
         await web.StartAsync();

@@ -79,6 +79,24 @@ public class FaultAndProxyTests
         Assert.True(plain.Elapsed < TimeSpan.FromSeconds(1.4), $"plain create took {plain.Elapsed}");
     }
 
+    [Fact]
+    public async Task The_request_log_counts_writes_apart_from_reads_and_dry_runs()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        server.Requests.Clear();
+        await server.SendAsync("POST", ConfigMaps, DoubleClient.ConfigMap("a"));
+        await server.SendAsync("GET", ConfigMaps + "/a");
+        await server.SendAsync("POST", ConfigMaps + "?dryRun=All", DoubleClient.ConfigMap("b"));
+        await server.SendAsync("DELETE", ConfigMaps + "/a");
+
+        var log = server.Requests.Snapshot();
+        Assert.Equal(
+            ["POST /api/v1/namespaces/default/configmaps 201", "GET /api/v1/namespaces/default/configmaps/a 200",
+             "POST /api/v1/namespaces/default/configmaps?dryRun=All 201", "DELETE /api/v1/namespaces/default/configmaps/a 200"],
+            log.Select(r => r.ToString()));
+        Assert.Equal([true, false, false, true], log.Select(r => r.IsMutating));
+    }
+
     [Theory]
     [InlineData("step-ca:9000")]
     [InlineData("https:step-ca:9000")]

@@ -70,6 +70,17 @@ public class StorageTests
     }
 
     [Fact]
+    public async Task A_new_namespace_is_Active_with_the_kubernetes_finalizer_and_reapplying_it_changes_nothing()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var ns = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "step-ca" } };
+        var (_, created) = await server.SendAsync("PATCH", "/api/v1/namespaces/step-ca?fieldManager=localtls", ns, "application/apply-patch+yaml");
+        Assert.Equal(("Active", "kubernetes"), ((string?)created["status"]!["phase"], (string?)created["spec"]!["finalizers"]![0]));
+        var (_, again) = await server.SendAsync("PATCH", "/api/v1/namespaces/step-ca?fieldManager=localtls", ns, "application/apply-patch+yaml");
+        Assert.Equal(DoubleClient.Rv(created), DoubleClient.Rv(again));
+    }
+
+    [Fact]
     public async Task Replacing_with_a_stale_resource_version_is_409_Conflict_and_with_the_current_one_succeeds()
     {
         await using var server = await DoubleClient.StartAsync();
