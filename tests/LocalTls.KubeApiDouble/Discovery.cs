@@ -80,6 +80,20 @@ internal static class Discovery
             }
 
             resources.Add(resource);
+            if (type.HasScale)
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = type.Plural + "/scale",
+                    ["singularName"] = "",
+                    ["namespaced"] = type.Namespaced,
+                    ["group"] = "autoscaling",
+                    ["version"] = "v1",
+                    ["kind"] = "Scale",
+                    ["verbs"] = new JsonArray("get", "patch", "update"),
+                });
+            }
+
             if (type.HasStatus)
             {
                 resources.Add(new JsonObject

@@ -124,7 +124,9 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
 
         var name = rest.Length > 1 ? rest[1] : null;
         var subresource = rest.Length > 2 ? rest[2] : null;
-        if (subresource is not null && (subresource != "status" || !type.HasStatus || rest.Length > 3))
+        var isStatus = subresource == "status" && type.HasStatus;
+        var isScale = subresource == "scale" && type.HasScale;
+        if (subresource is not null && (!(isStatus || isScale) || rest.Length > 3))
         {
             throw new ApiError(404, "NotFound", "the server could not find the requested resource");
         }
@@ -150,6 +152,12 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
         {
             // Protobuf and CBOR bodies are not decoded; 415 makes client-go fall back to JSON.
             throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+        }
+
+        if (isScale)
+        {
+            await ScaleAsync(context, type, ns, name!, method, options);
+            return;
         }
 
         switch (method, name)
@@ -197,6 +205,68 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
             default:
                 throw ApiError.MethodNotAllowed($"the server does not allow this method on the requested resource");
         }
+    }
+
+    /// <summary>
+    /// The <c>scale</c> subresource (autoscaling/v1 Scale), as <c>kubectl scale</c> uses it: reads and writes only
+    /// <c>spec.replicas</c> of the workload.
+    /// </summary>
+    private async Task ScaleAsync(HttpContext context, ResourceType type, string? ns, string name, string method, WriteOptions options)
+    {
+        var current = Scale(api.Get(type, ns, name));
+        JsonObject wanted;
+        switch (method)
+        {
+            case "GET":
+                await WriteJsonAsync(context, 200, current);
+                return;
+            case "PUT":
+                wanted = Bodies.ParseObject(await ReadBodyAsync(context));
+                break;
+            case "PATCH":
+                var body = Bodies.ParseJson(await ReadBodyAsync(context));
+                wanted = (context.Request.ContentType ?? "").StartsWith("application/json-patch+json", StringComparison.Ordinal)
+                    ? Patches.JsonPatch(current, body) as JsonObject ?? current
+                    : Patches.MergePatch(current, body) as JsonObject ?? current;
+                break;
+            default:
+                throw ApiError.MethodNotAllowed("the server does not allow this method on the requested resource");
+        }
+
+        var replicas = wanted["spec"]?["replicas"]?.DeepClone() ?? 0;
+        var patch = new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } };
+        if ((string?)wanted["metadata"]?["resourceVersion"] is { Length: > 0 } rv)
+        {
+            patch["metadata"] = new JsonObject { ["resourceVersion"] = rv };
+        }
+
+        var updated = api.Patch(type, ns, name, null, "application/merge-patch+json", patch.ToJsonString(), options);
+        await WriteJsonAsync(context, 200, Scale(updated));
+    }
+
+    private static JsonObject Scale(JsonObject workload)
+    {
+        var meta = workload["metadata"]!;
+        var selector = workload["spec"]?["selector"]?["matchLabels"] as JsonObject;
+        return new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = "autoscaling/v1",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = meta["name"]?.DeepClone(),
+                ["namespace"] = meta["namespace"]?.DeepClone(),
+                ["uid"] = meta["uid"]?.DeepClone(),
+                ["resourceVersion"] = meta["resourceVersion"]?.DeepClone(),
+                ["creationTimestamp"] = meta["creationTimestamp"]?.DeepClone(),
+            },
+            ["spec"] = new JsonObject { ["replicas"] = workload["spec"]?["replicas"]?.DeepClone() ?? 1 },
+            ["status"] = new JsonObject
+            {
+                ["replicas"] = workload["status"]?["replicas"]?.DeepClone() ?? 0,
+                ["selector"] = selector is null ? "" : string.Join(",", selector.Select(l => $"{l.Key}={(string?)l.Value}")),
+            },
+        };
     }
 
     private async Task WatchAsync(HttpContext context, ResourceType type, string? ns, Func<JsonObject, bool> filter)

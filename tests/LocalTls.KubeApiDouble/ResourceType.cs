@@ -30,6 +30,9 @@ public sealed record ResourceType(
     /// </summary>
     public bool TracksGeneration => Group.Length > 0 || Kind == "Pod";
 
+    /// <summary>Whether the kind has the <c>scale</c> subresource (Deployment, ReplicaSet; CRDs that declare it are not served so).</summary>
+    public bool HasScale => Group == "apps" && Kind is "Deployment" or "ReplicaSet";
+
     public static readonly string[] Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     /// <summary>The built-in kinds LocalTls renders and reads (Kubernetes 1.35).</summary>

@@ -85,6 +85,33 @@ public class KubectlTests
 
     [Theory]
     [MemberData(nameof(Versions))]
+    public async Task Client_side_apply_scale_annotate_and_label_work_too(string version)
+    {
+        var kubectl = await Kubectl.RequireAsync(version);
+        await using var server = await DoubleClient.StartAsync();
+        using var home = new TempDirectory();
+        server.WriteKubeconfig(home.Combine("kubeconfig"));
+        var deployment = DoubleClient.Deployment("web");
+        File.WriteAllText(home.Combine("web.json"), deployment.ToJsonString());
+
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "apply", "-f", "web.json"), "client-side apply");
+        deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "nginx:1.28";
+        File.WriteAllText(home.Combine("web.json"), deployment.ToJsonString());
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "apply", "-f", "web.json"), "second client-side apply");
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "scale", "deployment/web", "--replicas=4"), "scale");
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "annotate", "deployment/web", "localtls.io/note=x"), "annotate");
+        Succeeded(await Kubectl.RunAsync(kubectl, home, "label", "deployment/web", "tier=front"), "label");
+
+        var stored = server.Api.Get(server.Api.FindType("apps", "v1", "deployments")!, "default", "web");
+        Assert.Equal("nginx:1.28", (string?)stored["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        Assert.Equal(4, (int)stored["spec"]!["replicas"]!);
+        Assert.Equal("x", (string?)stored["metadata"]!["annotations"]!["localtls.io/note"]);
+        Assert.Equal("front", (string?)stored["metadata"]!["labels"]!["tier"]);
+        Assert.Equal(3, (long)stored["metadata"]!["generation"]!);
+    }
+
+    [Theory]
+    [MemberData(nameof(Versions))]
     public async Task An_invalid_object_is_refused_with_the_field_named(string version)
     {
         var kubectl = await Kubectl.RequireAsync(version);

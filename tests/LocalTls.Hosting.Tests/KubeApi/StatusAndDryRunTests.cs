@@ -70,6 +70,20 @@ public class StatusAndDryRunTests
     }
 
     [Fact]
+    public async Task The_scale_subresource_reads_and_writes_replicas_only()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        await server.SendAsync("POST", "/apis/apps/v1/namespaces/default/deployments", DoubleClient.Deployment("web", replicas: 2));
+        var (_, scale) = await server.SendAsync("GET", DeploymentPath + "/scale");
+        Assert.Equal(("autoscaling/v1", "Scale", 2, "app=web"), ((string?)scale["apiVersion"], (string?)scale["kind"], (int)scale["spec"]!["replicas"]!, (string?)scale["status"]!["selector"]));
+
+        var (code, scaled) = await server.SendAsync("PATCH", DeploymentPath + "/scale", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 5 } }, "application/merge-patch+json");
+        Assert.Equal((HttpStatusCode.OK, 5), (code, (int)scaled["spec"]!["replicas"]!));
+        var (_, deployment) = await server.SendAsync("GET", DeploymentPath);
+        Assert.Equal((5, 2L), ((int)deployment["spec"]!["replicas"]!, DoubleClient.Generation(deployment)));
+    }
+
+    [Fact]
     public async Task Status_of_a_kind_without_the_subresource_is_not_found()
     {
         await using var server = await DoubleClient.StartAsync();
