@@ -48,6 +48,25 @@ public class ServerSideApplyTests
     }
 
     [Fact]
+    public async Task A_create_records_an_Update_entry_where_new_maps_are_members_and_structs_are_not()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var deployment = DoubleClient.Deployment("web");
+        deployment["metadata"]!["labels"] = new JsonObject { ["app"] = "web" };
+        var (_, created) = await server.SendAsync("POST", "/apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl-create", deployment);
+
+        var entry = Managed(created, "kubectl-create");
+        Assert.Equal("Update", (string?)entry["operation"]);
+        var expected = JsonNode.Parse("""
+            {"f:metadata":{"f:labels":{".":{},"f:app":{}}},
+             "f:spec":{"f:replicas":{},"f:selector":{},
+               "f:template":{"f:metadata":{"f:labels":{".":{},"f:app":{}}},
+                 "f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}}}
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, entry["fieldsV1"]), entry["fieldsV1"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task The_same_YAML_applied_again_moves_neither_resource_version_nor_generation()
     {
         await using var server = await DoubleClient.StartAsync();

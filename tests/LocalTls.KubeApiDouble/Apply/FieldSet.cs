@@ -137,7 +137,8 @@ internal sealed class FieldSet
             case JsonObject obj when schema?.IsAtomicMap != true:
                 if (!existed || before is not JsonObject old)
                 {
-                    Self = true;
+                    // Simplified: a Go pointer-to-struct (e.g. rollingUpdate) would count on a real server; none do here.
+                    Self |= schema?.IsBuiltInStruct != true;
                     old = [];
                 }
 
@@ -152,11 +153,8 @@ internal sealed class FieldSet
 
                 break;
             case JsonArray array when schema?.ListMapKeys is { } keys:
-                if (!existed || before is not JsonArray oldItems)
-                {
-                    Self = true;
-                    oldItems = [];
-                }
+                // An associative list is never a member itself, only through its items.
+                var oldItems = existed && before is JsonArray items ? items : [];
 
                 var previousItems = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
                 foreach (var item in oldItems)

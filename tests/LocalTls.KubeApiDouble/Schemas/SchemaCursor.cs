@@ -34,6 +34,12 @@ internal sealed class SchemaCursor
 
     public bool IsAtomicMap => Attribute("x-kubernetes-map-type") == "atomic";
 
+    /// <summary>
+    /// A Go struct of a built-in kind (an object schema with <c>properties</c>, in the Kubernetes documents rather than a
+    /// CRD). The server serializes those even when empty, so an update never "adds" one as a member of its own.
+    /// </summary>
+    public bool IsBuiltInStruct => documentUri.Contains("/kubernetes/", StringComparison.Ordinal) && layers.Any(l => l["properties"] is JsonObject);
+
     public SchemaCursor? Property(string name)
     {
         foreach (var layer in layers)
