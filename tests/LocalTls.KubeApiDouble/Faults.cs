@@ -14,6 +14,10 @@ public sealed class Faults
     public void FailNext(Func<HttpRequest, bool> match, int count = 1, string message = "injected failure") =>
         Add(new Rule(match, count, 500, "InternalError", message, null, TimeSpan.Zero));
 
+    /// <summary>The next <paramref name="count"/> matching requests answer with <paramref name="error"/>'s Status (e.g. a 409 Conflict).</summary>
+    public void AnswerNext(Func<HttpRequest, bool> match, ApiError error, int count = 1) =>
+        Add(new Rule(match, count, error.Code, error.Reason, error.Message, null, TimeSpan.Zero) { Details = error.Details });
+
     /// <summary>The next <paramref name="count"/> matching requests answer 429 TooManyRequests with Retry-After.</summary>
     public void ThrottleNext(Func<HttpRequest, bool> match, int count = 1, int retryAfterSeconds = 1) =>
         Add(new Rule(match, count, 429, "TooManyRequests", "the server has received too many requests and has asked us to try again later", retryAfterSeconds, TimeSpan.Zero));
@@ -76,7 +80,7 @@ public sealed class Faults
 
         var error = new ApiError(code, rule.Reason!, rule.Message!, rule.RetryAfterSeconds is { } s
             ? new System.Text.Json.Nodes.JsonObject { ["retryAfterSeconds"] = s }
-            : null);
+            : rule.Details);
         await HttpApi.WriteJsonAsync(context, code, error.ToStatus());
         return true;
     }
@@ -96,5 +100,7 @@ public sealed class Faults
         public int? RetryAfterSeconds { get; } = retryAfterSeconds;
 
         public TimeSpan Delay { get; } = delay;
+
+        public System.Text.Json.Nodes.JsonObject? Details { get; init; }
     }
 }

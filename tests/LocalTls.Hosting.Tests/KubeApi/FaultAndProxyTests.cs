@@ -31,6 +31,20 @@ public class FaultAndProxyTests
     }
 
     [Fact]
+    public async Task Any_Status_can_be_injected_such_as_a_409_on_the_next_apply()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var type = server.Api.FindType("", "v1", "configmaps")!;
+        server.Faults.AnswerNext(r => r.Method == "PATCH", ApiError.StaleResourceVersion(type, "c"));
+
+        var (first, status) = await server.SendAsync("PATCH", ConfigMaps + "/c?fieldManager=localtls", DoubleClient.ConfigMap("c"), "application/apply-patch+yaml");
+        var (second, _) = await server.SendAsync("PATCH", ConfigMaps + "/c?fieldManager=localtls", DoubleClient.ConfigMap("c"), "application/apply-patch+yaml");
+
+        Assert.Equal((HttpStatusCode.Conflict, "Conflict", "configmaps"), (first, (string?)status["reason"], (string?)status["details"]!["kind"]));
+        Assert.Equal(HttpStatusCode.Created, second);
+    }
+
+    [Fact]
     public async Task Throttled_requests_answer_429_with_Retry_After()
     {
         await using var server = await DoubleClient.StartAsync();
