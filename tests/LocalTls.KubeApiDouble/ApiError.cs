@@ -76,7 +76,12 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
             list.Add(new JsonObject { ["reason"] = reason, ["message"] = message, ["field"] = field });
         }
 
-        var details = new JsonObject { ["name"] = name };
+        var details = new JsonObject();
+        if (name.Length > 0)
+        {
+            details["name"] = name;
+        }
+
         if (!string.IsNullOrEmpty(group))
         {
             details["group"] = group;

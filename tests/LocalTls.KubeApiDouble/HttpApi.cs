@@ -136,7 +136,10 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
             Force: query["force"] == "true",
             DryRun: query["dryRun"] == "All",
             UserAgent: context.Request.Headers.UserAgent.FirstOrDefault(),
-            FieldValidation: query["fieldValidation"].FirstOrDefault());
+            FieldValidation: query["fieldValidation"].FirstOrDefault())
+        {
+            ForceGiven = query.ContainsKey("force"),
+        };
         context.Response.OnStarting(() =>
         {
             foreach (var warning in options.Warnings)

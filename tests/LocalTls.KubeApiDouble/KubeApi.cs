@@ -7,6 +7,9 @@ namespace LocalTls.KubeApiDouble;
 /// <summary>How a write was asked for: the query parameters that change what it does.</summary>
 public sealed record WriteOptions(string? FieldManager = null, bool Force = false, bool DryRun = false, string? UserAgent = null, string? FieldValidation = null)
 {
+    /// <summary>Whether the request named <c>force</c> at all (only apply patches may).</summary>
+    public bool ForceGiven { get; init; }
+
     /// <summary>Warnings for the response's <c>Warning</c> headers (unknown fields dropped under Warn).</summary>
     public List<string> Warnings { get; } = [];
 
@@ -34,14 +37,27 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
     /// <summary>Built-in types and the served versions of every stored CustomResourceDefinition.</summary>
     public IReadOnlyList<ResourceType> Types()
     {
+        // Recomputed only after a write (stored CRDs are large; every request looks its type up).
+        var version = store.ResourceVersion;
+        if (typesCache is { } cached && cached.Version == version)
+        {
+            return cached.Types;
+        }
+
         var types = new List<ResourceType>(ResourceType.BuiltIn);
         foreach (var crd in store.List(CrdType, null))
         {
             types.AddRange(ResourceType.FromCrd(crd).Where(t => !types.Any(b => b.Group == t.Group && b.Version == t.Version && b.Plural == t.Plural)));
         }
 
+        typesCache = new TypesSnapshot(version, types);
         return types;
     }
+
+    /// <summary>A reference, so that readers on other threads see a whole snapshot or the previous one.</summary>
+    private sealed record TypesSnapshot(long Version, IReadOnlyList<ResourceType> Types);
+
+    private TypesSnapshot? typesCache;
 
     public ResourceType? FindType(string group, string version, string plural) =>
         Types().FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
@@ -112,6 +128,13 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         if (mediaType == "application/apply-patch+yaml")
         {
             return ServerSideApply(type, ns, name, subresource, body, options);
+        }
+
+        if (options.ForceGiven)
+        {
+            // The API server checks PatchOptions before it looks for the object.
+            throw ApiError.Invalid("PatchOptions.meta.k8s.io", "meta.k8s.io", "PatchOptions", "",
+                [("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")]);
         }
 
         lock (store.Gate)

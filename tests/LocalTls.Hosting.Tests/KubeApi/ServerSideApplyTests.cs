@@ -24,7 +24,21 @@ public class ServerSideApplyTests
         var (code, status) = await server.SendAsync("PATCH", ConfigMapPath, DoubleClient.ConfigMap("c"), ApplyType);
         Assert.Equal((HttpStatusCode)422, code);
         Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", (string?)status["message"]);
+        var expectedDetails = JsonNode.Parse("""
+            {"group":"meta.k8s.io","kind":"PatchOptions","causes":[{"reason":"FieldValueRequired","message":"Required value: is required for apply patch","field":"fieldManager"}]}
+            """);
+        Assert.True(JsonNode.DeepEquals(expectedDetails, status["details"]), status["details"]!.ToJsonString());
         Assert.Equal(HttpStatusCode.NotFound, (await server.SendAsync("GET", ConfigMapPath)).Code);
+    }
+
+    [Fact]
+    public async Task Force_on_a_patch_that_is_not_an_apply_is_refused()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps", DoubleClient.ConfigMap("c"));
+        var (code, status) = await server.SendAsync("PATCH", ConfigMapPath + "?force=true", new JsonObject { ["data"] = new JsonObject { ["k"] = "v" } }, "application/merge-patch+json");
+        Assert.Equal((HttpStatusCode)422, code);
+        Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch", (string?)status["message"]);
     }
 
     [Fact]
