@@ -80,6 +80,18 @@ internal static class Discovery
             }
 
             resources.Add(resource);
+            if (type.Kind == "Pod")
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "pods/log",
+                    ["singularName"] = "",
+                    ["namespaced"] = true,
+                    ["kind"] = "Pod",
+                    ["verbs"] = new JsonArray("get"),
+                });
+            }
+
             if (type.HasScale)
             {
                 resources.Add(new JsonObject

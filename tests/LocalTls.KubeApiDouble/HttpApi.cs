@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 namespace LocalTls.KubeApiDouble;
 
 /// <summary>The API server's HTTP surface over <see cref="KubeApi"/>: discovery, OpenAPI, resources, watch, service proxy.</summary>
-internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceDirectory)
+internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, string referenceDirectory)
 {
     // Go's encoding/json escapes only what JSON needs (and <, >, &); quotes stay \", not \u0022.
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -80,6 +80,9 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
                 return;
             case ["api", "v1", "namespaces", var ns, "services", var service, "proxy", .. var rest] when !rest.Contains(".."):
                 await proxy.ForwardAsync(context, ns, service, string.Join('/', rest));
+                return;
+            case ["api", "v1", "namespaces", var ns, "pods", var pod, "log"] when method == "GET":
+                await PodLogAsync(context, ns, pod);
                 return;
             case ["api", "v1", .. var rest]:
                 await ResourceAsync(context, "", "v1", rest, method);
@@ -207,6 +210,61 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, string referenceD
                 return;
             default:
                 throw ApiError.MethodNotAllowed($"the server does not allow this method on the requested resource");
+        }
+    }
+
+    /// <summary>A pod's log as text, one line each; with <c>follow=true</c> it streams until the log ends or the client leaves.</summary>
+    private async Task PodLogAsync(HttpContext context, string ns, string pod)
+    {
+        var podType = ResourceType.BuiltIn.Single(t => t.Kind == "Pod");
+        var obj = api.Get(podType, ns, pod);
+        var query = context.Request.Query;
+        var container = query["container"].FirstOrDefault();
+        var containers = (obj["spec"]?["containers"] as JsonArray)?.Select(c => (string?)c?["name"]).ToList() ?? [];
+        if (container is null && containers.Count > 1)
+        {
+            throw ApiError.BadRequest($"a container name must be specified for pod {pod}, choose one of: [{string.Join(" ", containers)}]");
+        }
+
+        if (container is not null && !containers.Contains(container))
+        {
+            throw ApiError.BadRequest($"container {container} is not valid for pod {pod}");
+        }
+
+        int? tail = int.TryParse(query["tailLines"], CultureInfo.InvariantCulture, out var lines) ? lines : null;
+        var follow = query["follow"] == "true";
+        var log = podLogs.For(ns, pod, container == containers.FirstOrDefault() ? null : container);
+        var (existing, channel) = log.Read(tail, follow);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/plain";
+        try
+        {
+            foreach (var line in existing)
+            {
+                await context.Response.WriteAsync(line + "\n", context.RequestAborted);
+            }
+
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            if (channel is null)
+            {
+                return;
+            }
+
+            await foreach (var line in channel.Reader.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.WriteAsync(line + "\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (channel is not null)
+            {
+                log.Unfollow(channel);
+            }
         }
     }
 

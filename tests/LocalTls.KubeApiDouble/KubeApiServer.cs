@@ -25,7 +25,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     {
         Api = api;
         requested = endpoint;
-        http = new HttpApi(api, Proxy, referenceDirectory);
+        http = new HttpApi(api, Proxy, PodLogs, referenceDirectory);
     }
 
     public KubeApi Api { get; }
@@ -35,6 +35,9 @@ public sealed class KubeApiServer : IAsyncDisposable
     public Faults Faults { get; } = new();
 
     public ServiceProxy Proxy { get; } = new();
+
+    /// <summary>Pod logs a test writes, served at <c>pods/{name}/log</c>.</summary>
+    public PodLogs PodLogs { get; } = new();
 
     /// <summary>Every request answered, in order: what a benchmark or an idempotency test counts.</summary>
     public RequestLog Requests { get; } = new();

@@ -38,7 +38,7 @@ public class DiscoveryTests
         var resources = list["resources"]!.AsArray().ToDictionary(r => (string)r!["name"]!, r => r!);
         Assert.Equal(
             ["configmaps", "events", "namespaces", "namespaces/status", "nodes", "nodes/status", "persistentvolumeclaims", "persistentvolumeclaims/status",
-             "pods", "pods/status", "secrets", "services", "services/status"],
+             "pods", "pods/log", "pods/status", "secrets", "services", "services/status"],
             resources.Keys.Order(StringComparer.Ordinal));
         Assert.True((bool)resources["configmaps"]["namespaced"]!);
         Assert.False((bool)resources["nodes"]["namespaced"]!);
