@@ -11,6 +11,8 @@ namespace LocalTls.KubeApiDouble;
 internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, string referenceDirectory)
 {
     // Go's encoding/json escapes only what JSON needs (and <, >, &); quotes stay \", not \u0022.
+    internal static JsonSerializerOptions WireJson => Compact;
+
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public async Task HandleAsync(HttpContext context)
@@ -349,7 +351,7 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
         catch (ApiError expired) when (expired.Code == 410)
         {
             // The real server answers 200 and then a single ERROR event holding the 410 Status.
-            await WriteEventAsync(context, "ERROR", expired.ToStatus());
+            await WriteEventAsync(context, "ERROR", expired.ToStatus().ToJsonString(Compact));
             return;
         }
 
@@ -381,11 +383,11 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
                     var snapshot = api.Store.ResourceVersion;
                     while (reader.TryRead(out var pending))
                     {
-                        await WriteEventAsync(context, pending.Type, pending.Object);
+                        await WriteEventAsync(context, pending.Type, pending.ObjectJson);
                         lastSent = Math.Max(lastSent, pending.ResourceVersion);
                     }
 
-                    await WriteEventAsync(context, "BOOKMARK", Bookmark(type, Math.Max(snapshot, lastSent)));
+                    await WriteEventAsync(context, "BOOKMARK", Bookmark(type, Math.Max(snapshot, lastSent)).ToJsonString(Compact));
                     continue;
                 }
 
@@ -396,7 +398,7 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
 
                 while (reader.TryRead(out var change))
                 {
-                    await WriteEventAsync(context, change.Type, change.Object);
+                    await WriteEventAsync(context, change.Type, change.ObjectJson);
                     lastSent = Math.Max(lastSent, change.ResourceVersion);
                 }
             }
@@ -417,9 +419,9 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
         ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) },
     };
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj)
+    private static async Task WriteEventAsync(HttpContext context, string type, string objectJson)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString(Compact) + "\n";
+        var line = $"{{\"type\":\"{type}\",\"object\":{objectJson}}}\n";
         await context.Response.WriteAsync(line, context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }

@@ -5,7 +5,14 @@ using System.Threading.Channels;
 namespace LocalTls.KubeApiDouble;
 
 /// <summary>A change as a watch reports it.</summary>
-public sealed record WatchEvent(long ResourceVersion, string Type, ResourceType Resource, string? Namespace, JsonObject Object);
+/// <remarks>
+/// One event goes to many watches on many threads; they write <see cref="ObjectJson"/>, made once, because reading a
+/// <see cref="JsonObject"/> from several threads at once is not safe (it materializes lazily).
+/// </remarks>
+public sealed record WatchEvent(long ResourceVersion, string Type, ResourceType Resource, string? Namespace, JsonObject Object)
+{
+    public string ObjectJson { get; } = Object.ToJsonString(HttpApi.WireJson);
+}
 
 /// <summary>
 /// The double's etcd: objects by group/resource/namespace/name, one global resourceVersion counter that moves on every
