@@ -78,7 +78,9 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
                 await WriteJsonAsync(context, 200, OpenApi.Index(api.Types()));
                 return;
             case ["openapi", "v3", .. var rest]:
-                await WriteJsonAsync(context, 200, OpenApi.Document(referenceDirectory, api, string.Join('/', rest)));
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(OpenApi.Document(referenceDirectory, api, string.Join('/', rest)), context.RequestAborted);
                 return;
             case ["api", "v1", "namespaces", var ns, "services", var service, "proxy", .. var rest] when !rest.Contains(".."):
                 await proxy.ForwardAsync(context, ns, service, string.Join('/', rest));

@@ -20,12 +20,13 @@ internal static class OpenApi
         return new JsonObject { ["paths"] = paths };
     }
 
-    public static JsonNode Document(string referenceDirectory, KubeApi api, string path)
+    /// <summary>The document as JSON text (the reference files are served as they are, read once).</summary>
+    public static string Document(string referenceDirectory, KubeApi api, string path)
     {
         var file = Path.Combine(referenceDirectory, "kubernetes", "openapi-v3", path.Replace("/", "__", StringComparison.Ordinal) + "_openapi.json");
         if (File.Exists(file))
         {
-            return Cache.GetOrAdd(file, f => JsonNode.Parse(File.ReadAllText(f))!);
+            return Cache.GetOrAdd(file, File.ReadAllText);
         }
 
         var parts = path.Split('/');
@@ -68,11 +69,11 @@ internal static class OpenApi
             ["info"] = new JsonObject { ["title"] = "Kubernetes CRD Swagger", ["version"] = "v0.1.0" },
             ["paths"] = documentPaths,
             ["components"] = new JsonObject { ["schemas"] = schemas },
-        };
+        }.ToJsonString();
     }
 
     private static JsonObject Query(string name) =>
         new() { ["in"] = "query", ["name"] = name, ["schema"] = new JsonObject { ["type"] = "string", ["uniqueItems"] = true } };
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonNode> Cache = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Cache = new(StringComparer.Ordinal);
 }
