@@ -232,7 +232,33 @@ public sealed partial class KubernetesSchemas
     {
         var id = new Uri(uri);
         options.SchemaRegistry.Register(id, new JsonElementBaseDocument(JsonSerializer.SerializeToElement(root), id));
+        Materialize(root);
         documents.Add(uri, root);
+    }
+
+    /// <summary>
+    /// Touches every node once: a parsed <see cref="JsonObject"/> builds its members lazily, which is not safe while
+    /// several threads (several doubles in parallel tests) read the same document.
+    /// </summary>
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    Materialize(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Materialize(item);
+                }
+
+                break;
+        }
     }
 
     private static void CollectFormats(JsonNode node, HashSet<string> formats)
