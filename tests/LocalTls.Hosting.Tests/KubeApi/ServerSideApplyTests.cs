@@ -211,6 +211,46 @@ public class ServerSideApplyTests
     }
 
     [Fact]
+    public async Task An_apply_carrying_a_stale_resource_version_is_a_409_Conflict()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var (_, created) = await server.SendAsync("PATCH", ConfigMapPath + "?fieldManager=localtls", DoubleClient.ConfigMap("c", data: new() { ["k"] = "1" }), ApplyType);
+        await server.SendAsync("PATCH", ConfigMapPath + "?fieldManager=localtls", DoubleClient.ConfigMap("c", data: new() { ["k"] = "2" }), ApplyType);
+        var stale = DoubleClient.ConfigMap("c", data: new() { ["k"] = "3" });
+        stale["metadata"]!["resourceVersion"] = DoubleClient.Rv(created);
+
+        var (code, status) = await server.SendAsync("PATCH", ConfigMapPath + "?fieldManager=localtls", stale, ApplyType);
+
+        Assert.Equal((HttpStatusCode.Conflict, "Conflict"), (code, (string?)status["reason"]));
+        Assert.Contains("the object has been modified", (string?)status["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cert_manager_object_with_a_misspelt_field_is_refused_by_its_CRD_schema()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        const string issuer = """
+            apiVersion: cert-manager.io/v1
+            kind: ClusterIssuer
+            metadata: {name: step-ca-acme}
+            spec:
+              acme:
+                server: https://step-ca.step-ca.svc.cluster.local:9000/acme/acme/directory
+                privateKeySecretRef: {name: step-ca-acme-account}
+                solvers:
+                - http01: {ingress: {ingresClassName: traefik}}
+            """;
+        var (code, status) = await server.SendAsync("PATCH", "/apis/cert-manager.io/v1/clusterissuers/step-ca-acme?fieldManager=localtls", issuer, ApplyType);
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        Assert.Equal("strict decoding error: unknown field \"spec.acme.solvers[0].http01.ingress.ingresClassName\"", (string?)status["message"]);
+
+        var (fixedCode, _) = await server.SendAsync("PATCH", "/apis/cert-manager.io/v1/clusterissuers/step-ca-acme?fieldManager=localtls",
+            issuer.Replace("ingresClassName", "ingressClassName", StringComparison.Ordinal), ApplyType);
+        Assert.Equal(HttpStatusCode.Created, fixedCode);
+    }
+
+    [Fact]
     public async Task An_applied_object_is_validated_like_any_other_write()
     {
         await using var server = await DoubleClient.StartAsync();
