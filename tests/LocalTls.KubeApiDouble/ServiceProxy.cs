@@ -23,6 +23,9 @@ public sealed class ServiceProxy
 
     public void Unregister(string ns, string service, string port) => backends.TryRemove($"{ns}/{service}:{port}", out _);
 
+    /// <summary>Finds a backend no test registered (the <see cref="Kubelet"/> stand-in answers for the pods it runs).</summary>
+    public Func<string, string, string, Uri?>? Resolver { get; set; }
+
     internal async Task ForwardAsync(HttpContext context, string ns, string serviceSpec, string path)
     {
         // [scheme:]name[:port]
@@ -35,7 +38,8 @@ public sealed class ServiceProxy
             [var n, var p] => (n, p),
             _ => (serviceSpec, ""),
         };
-        if (!backends.TryGetValue($"{ns}/{name}:{port}", out var backend))
+        var backend = backends.TryGetValue($"{ns}/{name}:{port}", out var registered) ? registered : Resolver?.Invoke(ns, name, port);
+        if (backend is null)
         {
             throw new ApiError(503, "ServiceUnavailable", $"no endpoints available for service \"{serviceSpec}\"");
         }
