@@ -11,6 +11,8 @@ internal static class Program
     {
         var listen = new IPEndPoint(IPAddress.Loopback, 0);
         string? kubeconfig = null;
+        string? stepCa = Environment.GetEnvironmentVariable("LOCALTLS_STEP_CA") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        var kubelet = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -22,8 +24,14 @@ internal static class Program
                 case "--kubeconfig" when i + 1 < args.Length:
                     kubeconfig = Path.GetFullPath(args[++i]);
                     break;
+                case "--step-ca" when i + 1 < args.Length:
+                    stepCa = Path.GetFullPath(args[++i]);
+                    break;
+                case "--no-kubelet":
+                    kubelet = false;
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE]  (loopback addresses only)");
+                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet]  (loopback addresses only)");
                     return 1;
             }
         }
@@ -46,8 +54,13 @@ internal static class Program
             server.WriteKubeconfig(kubeconfig);
         }
 
+        // With a step-ca binary (--step-ca, else $LOCALTLS_STEP_CA), an applied step-ca Deployment really runs.
+        await using var runner = kubelet && stepCa is not null && File.Exists(stepCa)
+            ? Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = stepCa })
+            : null;
         Console.WriteLine($"Kubernetes API double on {server.Url} (schemas from {reference.Directory})" +
-            (kubeconfig is null ? "" : $", kubeconfig {kubeconfig}"));
+            (kubeconfig is null ? "" : $", kubeconfig {kubeconfig}") +
+            (runner is null ? ", no kubelet stand-in (give --step-ca PATH to run step-ca Deployments)" : $", step-ca Deployments run {stepCa}"));
         var stopped = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
