@@ -36,9 +36,12 @@ public sealed class Kubelet : IAsyncDisposable
     private readonly ObjectStore.Watcher watcher;
     private readonly Task loop;
 
-    private Kubelet(KubeApiServer server, IReadOnlyDictionary<string, string> executables, string root)
+    private readonly bool ownsRoot;
+
+    private Kubelet(KubeApiServer server, IReadOnlyDictionary<string, string> executables, string root, bool ownsRoot)
     {
         this.server = server;
+        this.ownsRoot = ownsRoot;
         this.executables = executables;
         this.root = root;
         server.Proxy.Resolver = Resolve;
@@ -50,7 +53,7 @@ public sealed class Kubelet : IAsyncDisposable
     /// <param name="executables">Command name (the container's <c>command[0]</c>) to the program that runs it, e.g. <c>step-ca</c>.</param>
     /// <param name="root">Where pod folders and volume claims live; a new temporary folder when null.</param>
     public static Kubelet Start(KubeApiServer server, IReadOnlyDictionary<string, string> executables, string? root = null) =>
-        new(server, executables, root ?? Directory.CreateTempSubdirectory("kube-api-double-kubelet").FullName);
+        new(server, executables, root ?? Directory.CreateTempSubdirectory("kube-api-double-kubelet").FullName, ownsRoot: root is null);
 
     private async Task RunAsync()
     {
@@ -417,6 +420,18 @@ public sealed class Kubelet : IAsyncDisposable
             lock (running)
             {
                 running.Remove(key);
+            }
+        }
+
+        if (ownsRoot)
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: a temporary folder left behind does no harm.
             }
         }
     }
