@@ -30,12 +30,8 @@ public class KubeletTests
         return value;
     }
 
-    [Fact]
-    public async Task The_applied_step_ca_Deployment_runs_becomes_Ready_and_answers_through_the_Service_proxy()
+    private static async Task ApplyStepCaAsync(KubeApiServer server, StepCaResource ca)
     {
-        var ca = ModelFixtures.Seed().Ca;
-        await using var server = await DoubleClient.StartAsync();
-        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
         foreach (var obj in StepCaKubernetesRenderer.Render(ca, ModelFixtures.Ca.Value, null))
         {
             var json = ManifestYaml.ToJson(obj);
@@ -45,6 +41,15 @@ public class KubeletTests
             var (code, body) = await server.SendAsync("PATCH", $"{prefix}{ns}{type.Plural}/{(string?)json["metadata"]!["name"]}?fieldManager=localtls", json, "application/apply-patch+yaml");
             Assert.True(code == HttpStatusCode.Created, $"{type.Kind}: {code} {body}");
         }
+    }
+
+    [Fact]
+    public async Task The_applied_step_ca_Deployment_runs_becomes_Ready_and_answers_through_the_Service_proxy()
+    {
+        var ca = ModelFixtures.Seed().Ca;
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        await ApplyStepCaAsync(server, ca);
 
         var client = server.CreateClient();
         var deployment = await EventuallyAsync(
@@ -70,5 +75,27 @@ public class KubeletTests
             count => count == 0, "the pod going away");
         var (gone, _) = await server.SendAsync("GET", $"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, gone);
+    }
+
+    [Theory]
+    [MemberData(nameof(KubectlTests.Versions), MemberType = typeof(KubectlTests))]
+    public async Task Kubectl_rollout_status_logs_and_the_raw_proxy_see_step_ca_running(string version)
+    {
+        var kubectl = await Kubectl.RequireAsync(version);
+        var ca = ModelFixtures.Seed().Ca;
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        using var home = new TestSupport.TempDirectory();
+        server.WriteKubeconfig(home.Combine("kubeconfig"));
+        await ApplyStepCaAsync(server, ca);
+
+        var rollout = await Kubectl.RunAsync(kubectl, home, "-n", ca.Namespace, "rollout", "status", $"deployment/{ca.ServiceName}", "--timeout=30s");
+        Assert.True(rollout.ExitCode == 0, rollout.Output);
+        Assert.Contains("successfully rolled out", rollout.Stdout, StringComparison.Ordinal);
+        var health = await Kubectl.RunAsync(kubectl, home, "get", "--raw", $"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health");
+        Assert.Equal("ok", (string?)JsonNode.Parse(health.Stdout)!["status"]);
+        var logs = await Kubectl.RunAsync(kubectl, home, "-n", ca.Namespace, "logs", $"deployment/{ca.ServiceName}");
+        Assert.True(logs.ExitCode == 0, logs.Output);
+        Assert.Contains("Serving HTTPS on", logs.Stdout, StringComparison.Ordinal);
     }
 }
