@@ -56,10 +56,10 @@ public class RenderedDeploymentBootTests
     }
 
     /// <summary>One value the host layout needed changed.</summary>
-    internal sealed record Change(string Where, string Before, string After);
+    private sealed record Change(string Where, string Before, string After);
 
     /// <summary>The Deployment's volumes written under a folder: what the kubelet would have mounted.</summary>
-    internal sealed class MountedPod(string root) : IDisposable
+    private sealed class MountedPod(string root) : IDisposable
     {
         private readonly List<string> _readOnlyDirectories = [];
 
@@ -103,7 +103,7 @@ public class RenderedDeploymentBootTests
     /// Writes every ConfigMap and Secret volume's data where the container mounts it (mode as the kubelet would
     /// set it), creates the PVC's folder, rewrites the host-only values, and makes the read-only mounts read-only.
     /// </summary>
-    internal static MountedPod Mount(IReadOnlyList<IKubernetesObject> objects, string root, int port)
+    private static MountedPod Mount(IReadOnlyList<IKubernetesObject> objects, string root, int port)
     {
         var pod = PodOf(objects);
         var container = Assert.Single(pod.Containers);
