@@ -175,6 +175,17 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             if (!options.DryRun)
             {
                 store.Remove(type, ns, name);
+                if (type == CrdType)
+                {
+                    // Its custom resources go with it (at once; a real server finalizes the CRD first).
+                    foreach (var served in ResourceType.FromCrd(old))
+                    {
+                        foreach (var obj in store.List(served, null))
+                        {
+                            store.Remove(served, (string?)obj["metadata"]!["namespace"], (string)obj["metadata"]!["name"]!);
+                        }
+                    }
+                }
             }
 
             var details = new JsonObject { ["name"] = name };
@@ -349,6 +360,11 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
         if (ns is not null)
         {
             meta["namespace"] = ns;
+        }
+        else
+        {
+            // A cluster-scoped object has no namespace, whatever the body said.
+            meta.Remove("namespace");
         }
 
         meta.Remove("selfLink");
