@@ -4,32 +4,33 @@ using LocalTls.Tests.TestSupport.Schemas;
 namespace LocalTls.Tests.KubeApi;
 
 /// <summary>
-/// A real kubectl of a given minor version: <c>kubectl.1.NN</c> beside the Google Cloud CLI's <c>kubectl</c> dispatcher,
-/// else a plain <c>kubectl</c> that reports that version (Debian's kubernetes-client).
+/// A real kubectl: the oldest or newest of the <c>kubectl.1.NN</c> binaries beside the Google Cloud CLI's <c>kubectl</c>
+/// dispatcher (1.27 and 1.33 on our machines), else the one plain <c>kubectl</c> on PATH (Debian's kubernetes-client).
 /// </summary>
 internal static class Kubectl
 {
-    /// <summary>The binary; skips the test without one, and fails it under CI with how to install it.</summary>
-    public static async Task<string> RequireAsync(string minor)
+    /// <summary>The binary for <paramref name="which"/> ("oldest" or "newest"); fails (CI) or skips without one, saying how to get it.</summary>
+    public static string Require(string which)
     {
         var onPath = Tool.Find("kubectl");
         if (onPath is not null)
         {
-            var beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ResolveLink(onPath)))!, $"kubectl.{minor}");
-            if (File.Exists(beside))
+            var directory = Path.GetDirectoryName(Path.GetFullPath(ResolveLink(onPath)))!;
+            var versioned = Directory.GetFiles(directory, "kubectl.1.*")
+                .Select(f => (Path: f, Minor: int.TryParse(Path.GetFileName(f)["kubectl.1.".Length..], out var m) ? m : -1))
+                .Where(v => v.Minor >= 0)
+                .OrderBy(v => v.Minor)
+                .ToList();
+            if (versioned.Count > 0)
             {
-                return beside;
+                return which == "oldest" ? versioned[0].Path : versioned[^1].Path;
             }
 
-            var version = await Tool.RunAsync(onPath, ["version", "--client", "-o", "json"], timeout: TimeSpan.FromSeconds(30));
-            if (version.ExitCode == 0 && version.Stdout.Contains($"\"minor\": \"{minor.Split('.')[1]}\"", StringComparison.Ordinal))
-            {
-                return onPath;
-            }
+            return onPath;
         }
 
-        var message = $"kubectl {minor} not found: install the Google Cloud CLI's kubectl component (gcloud components install kubectl, " +
-            $"which brings kubectl.1.27 … kubectl.1.33 beside the dispatcher), or put a kubectl {minor} on PATH.";
+        var message = "kubectl not found: install the Google Cloud CLI's kubectl component (it brings kubectl.1.27 … kubectl.1.33 " +
+            "beside its dispatcher), or Debian's kubernetes-client (apt-get install kubernetes-client).";
         if (ReferenceFiles.IsCi)
         {
             Assert.Fail(message + " CI=true, so this is a failure, not a skip.");

@@ -9,7 +9,8 @@ namespace LocalTls.Tests.KubeApi;
 /// <summary>The oldest and newest kubectl the machine has, against the double: what a person does with LocalTls's publish output.</summary>
 public class KubectlTests
 {
-    public static TheoryData<string> Versions() => ["1.27", "1.33"];
+    /// <summary>The oldest and newest kubectl the machine has (1.27 and 1.33 here); each test prints which ran.</summary>
+    public static TheoryData<string> Versions() => ["oldest", "newest"];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -20,7 +21,8 @@ public class KubectlTests
     [MemberData(nameof(Versions))]
     public async Task Server_side_apply_of_the_publish_output_get_wait_and_delete(string version)
     {
-        var kubectl = await Kubectl.RequireAsync(version);
+        var kubectl = Kubectl.Require(version);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{version}: {kubectl}");
         await using var server = await DoubleClient.StartAsync();
         using var home = new TempDirectory();
         server.WriteKubeconfig(home.Combine("kubeconfig"));
@@ -87,7 +89,8 @@ public class KubectlTests
     [MemberData(nameof(Versions))]
     public async Task Client_side_apply_scale_annotate_and_label_work_too(string version)
     {
-        var kubectl = await Kubectl.RequireAsync(version);
+        var kubectl = Kubectl.Require(version);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{version}: {kubectl}");
         await using var server = await DoubleClient.StartAsync();
         using var home = new TempDirectory();
         server.WriteKubeconfig(home.Combine("kubeconfig"));
@@ -114,7 +117,8 @@ public class KubectlTests
     [MemberData(nameof(Versions))]
     public async Task An_invalid_object_is_refused_with_the_field_named(string version)
     {
-        var kubectl = await Kubectl.RequireAsync(version);
+        var kubectl = Kubectl.Require(version);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{version}: {kubectl}");
         await using var server = await DoubleClient.StartAsync();
         using var home = new TempDirectory();
         server.WriteKubeconfig(home.Combine("kubeconfig"));

@@ -81,7 +81,8 @@ public class KubeletTests
     [MemberData(nameof(KubectlTests.Versions), MemberType = typeof(KubectlTests))]
     public async Task Kubectl_rollout_status_logs_and_the_raw_proxy_see_step_ca_running(string version)
     {
-        var kubectl = await Kubectl.RequireAsync(version);
+        var kubectl = Kubectl.Require(version);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{version}: {kubectl}");
         var ca = ModelFixtures.Seed().Ca;
         await using var server = await DoubleClient.StartAsync();
         await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
