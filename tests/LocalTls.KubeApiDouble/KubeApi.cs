@@ -22,7 +22,7 @@ public sealed record WriteOptions(string? FieldManager = null, bool Force = fals
 /// The API server's behaviour on stored objects, without HTTP: create, replace, patch (merge, strategic, JSON, apply),
 /// delete, each admitted only when the object is valid against the reference schemas.
 /// </summary>
-public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimeProvider time)
+public sealed partial class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimeProvider time)
 {
     private static readonly ResourceType CrdType = ResourceType.BuiltIn.Single(t => t.Kind == "CustomResourceDefinition");
     private static readonly ResourceType NamespaceType = ResourceType.BuiltIn.Single(t => t.Kind == "Namespace");
@@ -463,9 +463,52 @@ public sealed class KubeApi(KubernetesSchemas schemas, ObjectStore store, TimePr
             throw ApiError.BadRequest("strict decoding error: " + string.Join(", ", fields));
         }
 
-        throw ApiError.Invalid(type.QualifiedKind, type.Group, type.Kind, name,
-            errors.Select(e => (FieldName(e.Pointer), "FieldValueInvalid", "Invalid value: " + e.Message)).ToList());
+        var builtIn = !schemas.SchemaSource(type.Gvk)!.StartsWith("CRD ", StringComparison.Ordinal);
+        var wrongType = errors.Select(e => (Error: e, Match: WrongType().Match(e.Message))).FirstOrDefault(x => x.Match.Success);
+        if (builtIn && wrongType.Error is not null)
+        {
+            // A built-in kind is decoded into Go structs first, so a wrong type is a decoding error (400), not a 422.
+            // Simplified: the Go struct and type names are approximated by the kind and the JSON type.
+            throw ApiError.BadRequest(
+                $"{type.Kind} in version \"{type.Version}\" cannot be handled as a {type.Kind}: json: cannot unmarshal " +
+                $"{wrongType.Match.Groups["actual"].Value} into Go struct field {type.Kind}.{FieldName(wrongType.Error.Pointer)} of type {wrongType.Match.Groups["expected"].Value}");
+        }
+
+        throw ApiError.Invalid(type.QualifiedKind, type.Group, type.Kind, name, errors.SelectMany(Causes).ToList());
     }
+
+    /// <summary>An error as the causes the API server lists: required fields one by one, wrong types as TypeInvalid.</summary>
+    private static IEnumerable<(string Field, string Reason, string Message)> Causes(SchemaError error)
+    {
+        var field = FieldName(error.Pointer);
+        var required = RequiredFields().Match(error.Message);
+        if (required.Success)
+        {
+            foreach (var missing in required.Groups["names"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                yield return ((field.Length == 0 ? "" : field + ".") + missing.Trim('"'), "FieldValueRequired", "Required value");
+            }
+
+            yield break;
+        }
+
+        var wrongType = WrongType().Match(error.Message);
+        if (wrongType.Success)
+        {
+            var actual = wrongType.Groups["actual"].Value;
+            yield return (field, "FieldValueTypeInvalid",
+                $"Invalid value: \"{actual}\": {field} in body must be of type {wrongType.Groups["expected"].Value}: \"{actual}\"");
+            yield break;
+        }
+
+        yield return (field, "FieldValueInvalid", "Invalid value: " + error.Message);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Value is \"(?<actual>[a-z]+)\" but should be \"(?<expected>[a-z]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex WrongType();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Required properties \\[(?<names>[^\\]]*)\\] are not present")]
+    private static partial System.Text.RegularExpressions.Regex RequiredFields();
 
     private static void RemoveAt(JsonObject root, string pointer)
     {

@@ -105,7 +105,7 @@ public class StatusAndDryRunTests
 
         var invalid = DoubleClient.ConfigMap("c");
         invalid["data"] = new JsonObject { ["k"] = true };
-        Assert.Equal((HttpStatusCode)422, (await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", invalid)).Code);
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", invalid)).Code);
 
         await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps", DoubleClient.ConfigMap("c"));
         var stored = server.Store.ResourceVersion;

@@ -150,17 +150,50 @@ public class StorageTests
     {
         await using var server = await DoubleClient.StartAsync();
         var deployment = DoubleClient.Deployment("web");
-        deployment["spec"]!["replicas"] = "three";
+        deployment["spec"]!["template"]!["spec"]!["containers"]![0]!.AsObject().Remove("name");
+        deployment["metadata"]!["labels"] = new JsonObject { ["bad key!"] = "x" };
         var (code, status) = await server.SendAsync("POST", "/apis/apps/v1/namespaces/default/deployments", deployment);
 
         Assert.Equal((HttpStatusCode)422, code);
         Assert.Equal("Invalid", (string?)status["reason"]);
-        Assert.StartsWith("Deployment.apps \"web\" is invalid: spec.replicas: Invalid value", (string?)status["message"], StringComparison.Ordinal);
-        var cause = Assert.Single(status["details"]!["causes"]!.AsArray());
-        Assert.Equal("spec.replicas", (string?)cause!["field"]);
+        Assert.StartsWith("Deployment.apps \"web\" is invalid: [", (string?)status["message"], StringComparison.Ordinal);
         Assert.Equal("Deployment", (string?)status["details"]!["kind"]);
+        var causes = status["details"]!["causes"]!.AsArray().Select(c => ((string?)c!["field"], (string?)c["reason"])).ToList();
+        Assert.Contains(("spec.template.spec.containers[0].name", "FieldValueRequired"), causes);
+        Assert.Contains(causes, c => c.Item1!.StartsWith("metadata.labels", StringComparison.Ordinal) && c.Item2 == "FieldValueInvalid");
         var (missing, _) = await server.SendAsync("GET", "/apis/apps/v1/namespaces/default/deployments/web");
         Assert.Equal(HttpStatusCode.NotFound, missing);
+    }
+
+    [Fact]
+    public async Task A_wrong_type_in_a_built_in_kind_is_a_400_decoding_error_as_Go_decoding_makes_it()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var deployment = DoubleClient.Deployment("web");
+        deployment["spec"]!["replicas"] = "three";
+        var (code, status) = await server.SendAsync("POST", "/apis/apps/v1/namespaces/default/deployments", deployment);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "BadRequest"), (code, (string?)status["reason"]));
+        Assert.Equal("Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field Deployment.spec.replicas of type integer",
+            (string?)status["message"]);
+    }
+
+    [Fact]
+    public async Task A_wrong_type_in_a_custom_resource_is_422_FieldValueTypeInvalid()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        var certificate = JsonNode.Parse("""
+            {"apiVersion":"cert-manager.io/v1","kind":"Certificate","metadata":{"name":"app-tls"},
+             "spec":{"secretName":"app-tls","duration":24,"issuerRef":{"name":"step-ca-acme"}}}
+            """)!;
+        var (code, status) = await server.SendAsync("POST", "/apis/cert-manager.io/v1/namespaces/default/certificates", certificate);
+
+        Assert.Equal((HttpStatusCode)422, code);
+        var cause = Assert.Single(status["details"]!["causes"]!.AsArray())!;
+        Assert.Equal(("spec.duration", "FieldValueTypeInvalid", "Invalid value: \"integer\": spec.duration in body must be of type string: \"integer\""),
+            ((string?)cause["field"], (string?)cause["reason"], (string?)cause["message"]));
+        Assert.Equal("Certificate.cert-manager.io \"app-tls\" is invalid: spec.duration: Invalid value: \"integer\": spec.duration in body must be of type string: \"integer\"", (string?)status["message"]);
     }
 
     [Fact]
