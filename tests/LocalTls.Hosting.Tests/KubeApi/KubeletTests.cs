@@ -77,6 +77,33 @@ public class KubeletTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, gone);
     }
 
+    [Fact]
+    public async Task A_changed_pod_template_replaces_the_pod_and_step_ca_comes_back_with_its_database()
+    {
+        var ca = ModelFixtures.Seed().Ca;
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        await ApplyStepCaAsync(server, ca);
+        var client = server.CreateClient();
+        var first = (await EventuallyAsync(
+            () => client.CoreV1.ListNamespacedPodAsync(ca.Namespace, cancellationToken: Ct),
+            pods => pods.Items.Count == 1 && pods.Items[0].Status?.ContainerStatuses?.Single().Ready == true, "the first pod becoming ready")).Items[0];
+
+        var restart = new JsonObject { ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject {
+            ["annotations"] = new JsonObject { ["kubectl.kubernetes.io/restartedAt"] = "2026-12-02T00:00:00Z" } } } } };
+        var (code, _) = await server.SendAsync("PATCH", $"/apis/apps/v1/namespaces/{ca.Namespace}/deployments/{ca.ServiceName}", restart, "application/strategic-merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, code);
+
+        var second = (await EventuallyAsync(
+            () => client.CoreV1.ListNamespacedPodAsync(ca.Namespace, cancellationToken: Ct),
+            pods => pods.Items.Count == 1 && pods.Items[0].Metadata.Name != first.Metadata.Name && pods.Items[0].Status?.ContainerStatuses?.Single().Ready == true,
+            "a new pod replacing the first")).Items[0];
+        Assert.NotEqual(first.Metadata.Name, second.Metadata.Name);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
+        Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
+    }
+
     [Theory]
     [MemberData(nameof(KubectlTests.Versions), MemberType = typeof(KubectlTests))]
     public async Task Kubectl_rollout_status_logs_and_the_raw_proxy_see_step_ca_running(string version)
