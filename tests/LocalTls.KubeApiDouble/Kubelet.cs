@@ -30,7 +30,7 @@ public sealed class Kubelet : IAsyncDisposable
 
     private readonly KubeApiServer server;
     private readonly IReadOnlyDictionary<string, string> executables;
-    private readonly string root;
+    private readonly Lazy<string> root;
     private readonly Dictionary<string, RunningPod> running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stopping = new();
     private readonly ObjectStore.Watcher watcher;
@@ -38,7 +38,7 @@ public sealed class Kubelet : IAsyncDisposable
 
     private readonly bool ownsRoot;
 
-    private Kubelet(KubeApiServer server, IReadOnlyDictionary<string, string> executables, string root, bool ownsRoot)
+    private Kubelet(KubeApiServer server, IReadOnlyDictionary<string, string> executables, Lazy<string> root, bool ownsRoot)
     {
         this.server = server;
         this.ownsRoot = ownsRoot;
@@ -53,7 +53,7 @@ public sealed class Kubelet : IAsyncDisposable
     /// <param name="executables">Command name (the container's <c>command[0]</c>) to the program that runs it, e.g. <c>step-ca</c>.</param>
     /// <param name="root">Where pod folders and volume claims live; a new temporary folder when null.</param>
     public static Kubelet Start(KubeApiServer server, IReadOnlyDictionary<string, string> executables, string? root = null) =>
-        new(server, executables, root ?? Directory.CreateTempSubdirectory("kube-api-double-kubelet").FullName, ownsRoot: root is null);
+        new(server, executables, new Lazy<string>(() => root ?? Directory.CreateTempSubdirectory("kube-api-double-kubelet").FullName), ownsRoot: root is null);
 
     private async Task RunAsync()
     {
@@ -119,7 +119,7 @@ public sealed class Kubelet : IAsyncDisposable
         var podSpec = (JsonObject)deployment["spec"]!["template"]!["spec"]!;
         var container = (JsonObject)podSpec["containers"]![0]!;
         var podName = $"{name}-{Guid.NewGuid().ToString("N")[..10]}";
-        var podRoot = Path.Combine(root, ns, podName);
+        var podRoot = Path.Combine(root.Value, ns, podName);
         var mounts = new List<(string ContainerPath, string HostPath)>();
         var jsonFiles = new List<string>();
         foreach (var mount in container["volumeMounts"] as JsonArray ?? [])
@@ -127,7 +127,7 @@ public sealed class Kubelet : IAsyncDisposable
             var mountPath = (string)mount!["mountPath"]!;
             var volume = (podSpec["volumes"] as JsonArray)?.FirstOrDefault(v => (string?)v!["name"] == (string?)mount["name"]);
             var host = volume?["persistentVolumeClaim"]?["claimName"] is JsonNode claim
-                ? Path.Combine(root, "claims", ns, (string)claim!)
+                ? Path.Combine(root.Value, "claims", ns, (string)claim!)
                 : Path.Combine(podRoot, mountPath.TrimStart('/'));
             Directory.CreateDirectory(host);
             mounts.Add((mountPath, host));
@@ -423,11 +423,11 @@ public sealed class Kubelet : IAsyncDisposable
             }
         }
 
-        if (ownsRoot)
+        if (ownsRoot && root.IsValueCreated)
         {
             try
             {
-                Directory.Delete(root, recursive: true);
+                Directory.Delete(root.Value, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
