@@ -69,7 +69,18 @@ public sealed partial class KubeApi(KubernetesSchemas schemas, ObjectStore store
     {
         lock (store.Gate)
         {
-            var items = new JsonArray([.. store.List(type, ns).Where(filter)]);
+            var objects = store.List(type, ns).Where(filter).ToList();
+            if (ResourceType.BuiltIn.Contains(type))
+            {
+                // Items of a built-in list carry no apiVersion/kind on the wire (custom resources' items do).
+                objects.ForEach(o =>
+                {
+                    o.Remove("apiVersion");
+                    o.Remove("kind");
+                });
+            }
+
+            var items = new JsonArray([.. objects]);
             return new JsonObject
             {
                 ["kind"] = type.Kind + "List",

@@ -111,6 +111,14 @@ public class KubectlTests
         Assert.Equal("x", (string?)stored["metadata"]!["annotations"]!["localtls.io/note"]);
         Assert.Equal("front", (string?)stored["metadata"]!["labels"]!["tier"]);
         Assert.Equal(3, (long)stored["metadata"]!["generation"]!);
+
+        // The list's items come without apiVersion/kind, as from a real server; kubectl fills them in.
+        var (_, list) = await server.SendAsync("GET", "/apis/apps/v1/namespaces/default/deployments");
+        Assert.Null(list["items"]![0]!["kind"]);
+        var listed = await Kubectl.RunAsync(kubectl, home, "get", "deployments", "-o", "yaml");
+        Succeeded(listed, "get deployments -o yaml");
+        var items = YamlJson.Parse(listed.Stdout)!["items"]!.AsArray();
+        Assert.Equal(("apps/v1", "Deployment", "web"), ((string?)items[0]!["apiVersion"], (string?)items[0]!["kind"], (string?)items[0]!["metadata"]!["name"]));
     }
 
     [Theory]
