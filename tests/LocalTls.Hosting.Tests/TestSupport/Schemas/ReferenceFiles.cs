@@ -1,3 +1,5 @@
+using LocalTls.KubeApiDouble.Schemas;
+
 namespace LocalTls.Tests.TestSupport.Schemas;
 
 /// <summary>
@@ -11,13 +13,13 @@ namespace LocalTls.Tests.TestSupport.Schemas;
 /// </remarks>
 public static class ReferenceFiles
 {
-    public const string EnvironmentVariable = "LOCALTLS_REFERENCE_DIR";
+    public const string EnvironmentVariable = ReferenceLocation.EnvironmentVariable;
 
     /// <summary>A file every complete reference directory has; used to tell a real one from a stray folder.</summary>
-    internal static readonly string MarkerFile = Path.Combine("kubernetes", "openapi-v3", "api__v1_openapi.json");
+    internal static readonly string MarkerFile = ReferenceLocation.MarkerFile;
 
-    private static readonly Lazy<Location> Located = new(
-        () => Locate(Environment.GetEnvironmentVariable(EnvironmentVariable), AppContext.BaseDirectory),
+    private static readonly Lazy<ReferenceLocation.Location> Located = new(
+        ReferenceLocation.FromEnvironment,
         LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The reference directory, or null when it was not found (see <see cref="MissingReason"/>).</summary>
@@ -61,42 +63,7 @@ public static class ReferenceFiles
         Assert.Skip(message);
     }
 
-    internal sealed record Location(string? Directory, string? MissingReason);
-
-    /// <summary>
-    /// The lookup, without side effects: the environment variable wins if set (and must then be right); otherwise
-    /// each ancestor of <paramref name="startDirectory"/> is asked for a sibling <c>shared/reference</c>, up to and
-    /// including the repository root (the first ancestor holding LocalTls.sln or .git).
-    /// </summary>
-    internal static Location Locate(string? environmentValue, string startDirectory)
-    {
-        if (!string.IsNullOrWhiteSpace(environmentValue))
-        {
-            var full = Path.GetFullPath(environmentValue);
-            return IsReferenceDirectory(full)
-                ? new Location(full, null)
-                : new Location(null, $"{EnvironmentVariable}={environmentValue} has no {MarkerFile}");
-        }
-
-        for (var dir = new DirectoryInfo(Path.GetFullPath(startDirectory)); dir is not null; dir = dir.Parent)
-        {
-            if (dir.Parent is not null)
-            {
-                var candidate = Path.Combine(dir.Parent.FullName, "shared", "reference");
-                if (IsReferenceDirectory(candidate))
-                {
-                    return new Location(candidate, null);
-                }
-            }
-
-            if (File.Exists(Path.Combine(dir.FullName, "LocalTls.sln")) || Path.Exists(Path.Combine(dir.FullName, ".git")))
-            {
-                return new Location(null, $"{EnvironmentVariable} is not set and there is no shared/reference beside the repository {dir.FullName}");
-            }
-        }
-
-        return new Location(null, $"{EnvironmentVariable} is not set and no ancestor of {startDirectory} has a sibling shared/reference");
-    }
-
-    private static bool IsReferenceDirectory(string path) => File.Exists(Path.Combine(path, MarkerFile));
+    /// <summary>The lookup itself lives with the double (<see cref="ReferenceLocation.Locate"/>), which needs it too.</summary>
+    internal static ReferenceLocation.Location Locate(string? environmentValue, string startDirectory) =>
+        ReferenceLocation.Locate(environmentValue, startDirectory);
 }

@@ -1,4 +1,4 @@
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>"Did you mean …?" for unknown field and key names.</summary>
 internal static class Spelling

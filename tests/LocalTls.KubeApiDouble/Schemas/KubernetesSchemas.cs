@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Json.Schema;
 using k8s;
 
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>
 /// Validates Kubernetes objects against the reference schemas the way a Kubernetes 1.35 API server with strict field
@@ -13,8 +13,8 @@ namespace LocalTls.Tests.TestSupport.Schemas;
 /// and kind with no schema is an error too, never a pass.
 /// </summary>
 /// <remarks>
-/// <para>Use <see cref="Shared"/>: the documents (core/v1 alone is 2 MB) are loaded once per process, on first use.
-/// Without the reference files a test using it is skipped, or fails under CI (see <see cref="ReferenceFiles"/>).</para>
+/// <para>Use <see cref="ForDirectory"/>: the documents (core/v1 alone is 2 MB) are loaded once per directory and process,
+/// on first use. <see cref="ReferenceLocation.Locate"/> finds the directory.</para>
 /// <para>How the OpenAPI documents are made strict is described on <see cref="OpenApiStrictness"/>. Not checked here:
 /// CRD CEL rules (<c>x-kubernetes-validations</c>), the Go validation code of built-in kinds beyond names and labels
 /// (e.g. that a Deployment's selector matches its template labels, port ranges), admission webhooks, and whether a
@@ -25,9 +25,7 @@ public sealed partial class KubernetesSchemas
     private const string BaseUri = "https://localtls.invalid/schemas/";
     private const string ObjectMetaSchema = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
-    private static readonly Lazy<KubernetesSchemas> Instance = new(
-        () => Load(ReferenceFiles.Require()),
-        LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<KubernetesSchemas>> Loaded = new(StringComparer.Ordinal);
 
     private readonly Dictionary<GroupVersionKind, KindSchema> kinds;
     private readonly Dictionary<string, JsonNode> documents;
@@ -49,19 +47,11 @@ public sealed partial class KubernetesSchemas
         LoadTime = loadTime;
     }
 
-    /// <summary>
-    /// The schemas from <see cref="ReferenceFiles.Require"/>, loaded on first use and shared by every test in the process.
-    /// Skips the calling test (fails it under CI) when the reference files are missing.
-    /// </summary>
-    public static KubernetesSchemas Shared
-    {
-        get
-        {
-            // Asked first and every time, so that each test gets its own skip or failure rather than a cached exception.
-            ReferenceFiles.Require();
-            return Instance.Value;
-        }
-    }
+    /// <summary>The schemas under <paramref name="referenceDirectory"/>, loaded on first use and shared by the whole process.</summary>
+    public static KubernetesSchemas ForDirectory(string referenceDirectory) =>
+        Loaded.GetOrAdd(
+            Path.GetFullPath(referenceDirectory),
+            dir => new Lazy<KubernetesSchemas>(() => Load(dir), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     /// <summary>The directory the schemas were read from.</summary>
     public string ReferenceDirectory { get; }
@@ -187,7 +177,7 @@ public sealed partial class KubernetesSchemas
                 new JsonObject { ["$ref"] = $"{uri}#{pointer}" }.ToJsonString(),
                 buildOptions,
                 new Uri($"{BaseUri}kinds/{(kind.Group.Length == 0 ? "core" : kind.Group)}/{kind.Version}/{kind.Kind}"));
-            kinds.Add(kind, new KindSchema(wrapper, source, namespaced));
+            kinds.Add(kind, new KindSchema(wrapper, source, namespaced, uri, pointer));
         }
 
         steps.Add(($"build {kinds.Count} kind schemas (resolves every $ref)", buildStep.Elapsed));
@@ -229,16 +219,6 @@ public sealed partial class KubernetesSchemas
         return errors;
     }
 
-    /// <summary>Fails the test, listing every error, unless <paramref name="obj"/> is valid.</summary>
-    public void AssertValid(object obj)
-    {
-        var errors = Validate(obj);
-        if (errors.Count > 0)
-        {
-            Assert.Fail($"{errors.Count} schema error(s):\n  " + string.Join("\n  ", errors));
-        }
-    }
-
     private static (string Group, string Version) DocumentGroupVersion(string stem)
     {
         // api__v1 -> ("", "v1"); apis__apps__v1 -> ("apps", "v1"); apis__networking.k8s.io__v1 -> ("networking.k8s.io", "v1")
@@ -252,7 +232,33 @@ public sealed partial class KubernetesSchemas
     {
         var id = new Uri(uri);
         options.SchemaRegistry.Register(id, new JsonElementBaseDocument(JsonSerializer.SerializeToElement(root), id));
+        Materialize(root);
         documents.Add(uri, root);
+    }
+
+    /// <summary>
+    /// Touches every node once: a parsed <see cref="JsonObject"/> builds its members lazily, which is not safe while
+    /// several threads (several doubles in parallel tests) read the same document.
+    /// </summary>
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    Materialize(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Materialize(item);
+                }
+
+                break;
+        }
     }
 
     private static void CollectFormats(JsonNode node, HashSet<string> formats)
@@ -504,6 +510,30 @@ public sealed partial class KubernetesSchemas
     [System.Text.RegularExpressions.GeneratedRegex("^Value is (?<actual>\"[a-z]+\") but should be (?<expected>\"[a-z]+\")\\z")]
     private static partial System.Text.RegularExpressions.Regex TypeError();
 
-    private sealed record KindSchema(JsonSchema Schema, string Source, bool? Namespaced);
+    private sealed record KindSchema(JsonSchema Schema, string Source, bool? Namespaced, string DocumentUri, string Pointer);
+
+    /// <summary>The (strict) schema of a kind as JSON, for walking field by field; null for an unknown kind.</summary>
+    internal SchemaCursor? Root(GroupVersionKind kind) =>
+        kinds.TryGetValue(kind, out var schema) ? SchemaCursor.At(this, schema.DocumentUri, schema.Pointer) : null;
+
+    /// <summary>The node at <paramref name="pointer"/> in a registered document, or null.</summary>
+    internal JsonNode? Node(string documentUri, string pointer)
+    {
+        if (!documents.TryGetValue(documentUri, out var node))
+        {
+            return null;
+        }
+
+        foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            node = (node as JsonObject)?[segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)];
+            if (node is null)
+            {
+                return null;
+            }
+        }
+
+        return node;
+    }
 
 }

@@ -1,4 +1,4 @@
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>One reason the API server would refuse an object.</summary>
 /// <param name="Subject">Which object: <c>Kind/name</c>, prefixed with <c>#n</c> for the n-th document of a multi-document input.</param>

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>
 /// Rewrites OpenAPI 3.0 / Kubernetes structural schemas (as <see cref="JsonNode"/>, in place) into JSON Schema 2020-12

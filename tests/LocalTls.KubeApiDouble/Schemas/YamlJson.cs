@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace LocalTls.Tests.TestSupport.Schemas;
+namespace LocalTls.KubeApiDouble.Schemas;
 
 /// <summary>
 /// YAML to <see cref="JsonNode"/> the way kubectl reads a manifest (sigs.k8s.io/yaml over go-yaml v2, i.e. YAML 1.1

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using k8s;
+using LocalTls.Tests.TestSupport;
+using LocalTls.Tests.TestSupport.Schemas;
+
+namespace LocalTls.Tests.KubeApi;
+
+/// <summary>The double as its own process, as a person runs it: <c>--listen</c>, <c>--kubeconfig</c>, serves until stopped.</summary>
+public class RunnableDoubleTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LocalTls.KubeApiDouble.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment[ReferenceFiles.EnvironmentVariable] = ReferenceFiles.Require();
+        return Process.Start(info)!;
+    }
+
+    [Fact]
+    public async Task It_writes_a_kubeconfig_that_KubernetesClient_uses_and_serves_until_stopped()
+    {
+        using var temp = new TempDirectory();
+        var kubeconfig = temp.Combine("kubeconfig");
+        using var process = Start("--listen", "127.0.0.1:0", "--kubeconfig", kubeconfig);
+        try
+        {
+            for (var i = 0; i < 300 && !File.Exists(kubeconfig) && !process.HasExited; i++)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.True(File.Exists(kubeconfig), $"no kubeconfig written; exited: {process.HasExited}");
+            var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var namespaces = await client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
+            Assert.Equal(["default"], namespaces.Items.Select(n => n.Metadata.Name));
+            Assert.StartsWith("http://127.0.0.1:", KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig).Host, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Given_a_step_ca_it_runs_the_step_ca_Deployment_applied_to_it()
+    {
+        using var temp = new TempDirectory();
+        var kubeconfig = temp.Combine("kubeconfig");
+        using var process = Start("--listen", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--step-ca", StepCa.StepCaBinary.Path);
+        try
+        {
+            for (var i = 0; i < 300 && !File.Exists(kubeconfig) && !process.HasExited; i++)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var ca = Cluster.ModelFixtures.Seed().Ca;
+            foreach (var obj in LocalTls.StepCa.StepCaKubernetesRenderer.Render(ca, Cluster.ModelFixtures.Ca.Value, null))
+            {
+                var json = LocalTls.Cluster.ManifestYaml.ToJson(obj);
+                var patch = new k8s.Models.V1Patch(json.ToJsonString(), k8s.Models.V1Patch.PatchType.ApplyPatch);
+                var name = (string)json["metadata"]!["name"]!;
+                _ = obj switch
+                {
+                    k8s.Models.V1Namespace => (object)await client.CoreV1.PatchNamespaceAsync(patch, name, fieldManager: "localtls", cancellationToken: Ct),
+                    k8s.Models.V1ConfigMap => await client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ca.Namespace, fieldManager: "localtls", cancellationToken: Ct),
+                    k8s.Models.V1Secret => await client.CoreV1.PatchNamespacedSecretAsync(patch, name, ca.Namespace, fieldManager: "localtls", cancellationToken: Ct),
+                    k8s.Models.V1PersistentVolumeClaim => await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(patch, name, ca.Namespace, fieldManager: "localtls", cancellationToken: Ct),
+                    k8s.Models.V1Service => await client.CoreV1.PatchNamespacedServiceAsync(patch, name, ca.Namespace, fieldManager: "localtls", cancellationToken: Ct),
+                    k8s.Models.V1Deployment => await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ca.Namespace, fieldManager: "localtls", cancellationToken: Ct),
+                    _ => throw new InvalidOperationException($"unexpected {obj.Kind}"),
+                };
+            }
+
+            int? ready = null;
+            for (var i = 0; i < 150 && ready != 1; i++)
+            {
+                await Task.Delay(200, Ct);
+                ready = (await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: Ct)).Status?.ReadyReplicas;
+            }
+
+            Assert.Equal(1, ready);
+            using var http = new HttpClient { BaseAddress = new Uri(client.BaseUri.ToString()) };
+            var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
+            Assert.Contains("\"ok\"", health, StringComparison.Ordinal);
+        }
+        finally
+        {
+            // SIGTERM, as Ctrl+C or a service manager would: the double stops step-ca and removes its folders itself.
+            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync(Ct);
+            }
+
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            grace.CancelAfter(TimeSpan.FromSeconds(15));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(Ct);
+            }
+        }
+
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public async Task It_refuses_to_listen_anywhere_but_loopback()
+    {
+        using var process = Start("--listen", "0.0.0.0:0");
+        var stderr = await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("loopback", stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net;
+using k8s;
+using LocalTls.KubeApiDouble.Schemas;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalTls.KubeApiDouble;
+
+/// <summary>
+/// The Kubernetes API double on a loopback port, over plain HTTP (kubectl and KubernetesClient both accept an
+/// <c>http://</c> server in a kubeconfig). Its state outlives <see cref="GoDownAsync"/>/<see cref="ComeBackAsync"/>,
+/// which stop and restart the listener on the same port, so clients see connection refused and then recovery.
+/// </summary>
+public sealed class KubeApiServer : IAsyncDisposable
+{
+    private readonly HttpApi http;
+    private readonly IPEndPoint requested;
+    private WebApplication? app;
+
+    private KubeApiServer(KubeApi api, IPEndPoint endpoint, string referenceDirectory)
+    {
+        Api = api;
+        requested = endpoint;
+        http = new HttpApi(api, Proxy, PodLogs, referenceDirectory);
+    }
+
+    public KubeApi Api { get; }
+
+    public ObjectStore Store => Api.Store;
+
+    public Faults Faults { get; } = new();
+
+    public ServiceProxy Proxy { get; } = new();
+
+    /// <summary>Pod logs a test writes, served at <c>pods/{name}/log</c>.</summary>
+    public PodLogs PodLogs { get; } = new();
+
+    /// <summary>Every request answered, in order: what a benchmark or an idempotency test counts.</summary>
+    public RequestLog Requests { get; } = new();
+
+    /// <summary>The base URL, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>Starts a double with an empty store holding only the <c>default</c> Namespace (as a fresh cluster has).</summary>
+    /// <param name="referenceDirectory">The shared/reference directory (see <see cref="ReferenceLocation"/>).</param>
+    /// <param name="endpoint">Where to listen; must be a loopback address. Port 0 picks a free port.</param>
+    public static async Task<KubeApiServer> StartAsync(string referenceDirectory, IPEndPoint? endpoint = null, TimeProvider? time = null)
+    {
+        endpoint ??= new IPEndPoint(IPAddress.Loopback, 0);
+        if (!IPAddress.IsLoopback(endpoint.Address))
+        {
+            throw new ArgumentException($"The double listens on loopback only, not {endpoint.Address}.", nameof(endpoint));
+        }
+
+        var api = new KubeApi(KubernetesSchemas.ForDirectory(referenceDirectory), new ObjectStore(), time ?? TimeProvider.System);
+        api.Create(ResourceType.BuiltIn[0], null, new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "default" },
+        }, new WriteOptions(FieldManager: "kube-apiserver"));
+        var server = new KubeApiServer(api, endpoint, referenceDirectory);
+        await server.ComeBackAsync();
+        return server;
+    }
+
+    /// <summary>Stops listening: clients get connection refused, open watches end. The stored objects stay.</summary>
+    public async Task GoDownAsync()
+    {
+        if (app is { } running)
+        {
+            app = null;
+            Store.DropWatches();
+            await running.StopAsync();
+            await running.DisposeAsync();
+        }
+    }
+
+    /// <summary>Listens again, on the same port as before.</summary>
+    public async Task ComeBackAsync()
+    {
+        if (app is not null)
+        {
+            return;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+
+        // The double is started and stopped by its owner (a test, or Program on Ctrl+C), never by console signals.
+        builder.Services.AddSingleton<IHostLifetime, OwnerLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        var port = Url.IsDefaultPort ? requested.Port : Url.Port;
+        builder.WebHost.UseKestrel(k => k.Listen(requested.Address, port));
+        var web = builder.Build();
+        web.Run(async context =>
+        {
+            try
+            {
+                if (!await Faults.TryInjectAsync(context))
+                {
+                    await http.HandleAsync(context);
+                }
+            }
+            finally
+            {
+                Requests.Record(context);
+            }
+        });
+        await web.StartAsync();
+        var address = web.Urls.First();
+        Url = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        app = web;
+    }
+
+    /// <summary>A kubeconfig (context <c>kube-api-double</c>) that points kubectl or KubernetesClient at this server.</summary>
+    public string Kubeconfig() =>
+        $$"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: kube-api-double
+          cluster:
+            server: {{Url.GetLeftPart(UriPartial.Authority)}}
+        users:
+        - name: kube-api-double
+          user:
+            token: kube-api-double
+        contexts:
+        - name: kube-api-double
+          context:
+            cluster: kube-api-double
+            user: kube-api-double
+            namespace: default
+        current-context: kube-api-double
+        preferences: {}
+
+        """;
+
+    public void WriteKubeconfig(string path) => File.WriteAllText(path, Kubeconfig());
+
+    public IKubernetes CreateClient() =>
+        new Kubernetes(new KubernetesClientConfiguration { Host = Url.GetLeftPart(UriPartial.Authority) });
+
+    /// <summary>Drops every open watch (clients should resume from their last resourceVersion).</summary>
+    public int DropWatches() => Store.DropWatches();
+
+    /// <summary>Forgets the change history: a watch from an older resourceVersion then gets 410 Expired.</summary>
+    public void CompactHistory() => Store.Compact();
+
+    public async ValueTask DisposeAsync() => await GoDownAsync();
+
+    private sealed class OwnerLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using LocalTls.KubeApiDouble.Schemas;
+
+namespace LocalTls.KubeApiDouble;
+
+/// <summary><c>dotnet run --project tests/LocalTls.KubeApiDouble -- --listen 127.0.0.1:PORT --kubeconfig FILE</c></summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var listen = new IPEndPoint(IPAddress.Loopback, 0);
+        string? kubeconfig = null;
+        string? stepCa = Environment.GetEnvironmentVariable("LOCALTLS_STEP_CA") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        var kubelet = true;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--listen" when i + 1 < args.Length && IPEndPoint.TryParse(args[i + 1], out var endpoint) && IPAddress.IsLoopback(endpoint.Address):
+                    listen = endpoint;
+                    i++;
+                    break;
+                case "--kubeconfig" when i + 1 < args.Length:
+                    kubeconfig = Path.GetFullPath(args[++i]);
+                    break;
+                case "--step-ca" when i + 1 < args.Length:
+                    stepCa = Path.GetFullPath(args[++i]);
+                    break;
+                case "--no-kubelet":
+                    kubelet = false;
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet]  (loopback addresses only)");
+                    return 1;
+            }
+        }
+
+        var reference = ReferenceLocation.FromEnvironment();
+        if (reference.Directory is null)
+        {
+            reference = ReferenceLocation.Locate(null, Directory.GetCurrentDirectory());
+        }
+
+        if (reference.Directory is null)
+        {
+            await Console.Error.WriteLineAsync($"Reference schemas not found: {reference.MissingReason}. Set {ReferenceLocation.EnvironmentVariable}.");
+            return 3;
+        }
+
+        await using var server = await KubeApiServer.StartAsync(reference.Directory, listen);
+        if (kubeconfig is not null)
+        {
+            server.WriteKubeconfig(kubeconfig);
+        }
+
+        // With a step-ca binary (--step-ca, else $LOCALTLS_STEP_CA), an applied step-ca Deployment really runs.
+        await using var runner = kubelet && stepCa is not null && File.Exists(stepCa)
+            ? Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = stepCa })
+            : null;
+        Console.WriteLine($"Kubernetes API double on {server.Url} (schemas from {reference.Directory})" +
+            (kubeconfig is null ? "" : $", kubeconfig {kubeconfig}") +
+            (runner is null ? ", no kubelet stand-in (give --step-ca PATH to run step-ca Deployments)" : $", step-ca Deployments run {stepCa}"));
+        var stopped = new TaskCompletionSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await stopped.Task;
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopped.TrySetResult();
+        }
+    }
+}
