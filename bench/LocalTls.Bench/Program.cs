@@ -78,11 +78,11 @@ try
     {
         if (challenge == AcmeChallengeTypes.Dns01)
         {
-            return await AcmeIssuer.IssueAsync([name], new Dns01ChallengeSolver(dns), options);
+            return await AcmeIssuance.IssueAsync([name], new Dns01ChallengeSolver(dns), options);
         }
 
         await using var http = Http01ChallengeServer.Start();
-        return await AcmeIssuer.IssueAsync([name], http, options);
+        return await AcmeIssuance.IssueAsync([name], http, options);
     }
 
     var legoPath = Path.Combine(work, "lego");

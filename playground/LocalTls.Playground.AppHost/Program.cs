@@ -18,7 +18,7 @@ var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver()
 if (inCluster)
 {
     // The seed's Colima VM answers on 192.168.5.2; "unknown" leaves the address for the cluster to report.
-    var k3s = builder.AddK3sCluster("k3s").WithIngressClass(builder.Configuration["Playground:IngressClass"] ?? "traefik");
+    var k3s = builder.AddKubeconfigCluster("k3s").WithIngressClass(builder.Configuration["Playground:IngressClass"] ?? "traefik");
     if (builder.Configuration["Playground:IngressAddress"] is not "unknown")
     {
         k3s.WithIngressAddress(builder.Configuration["Playground:IngressAddress"] ?? "192.168.5.2");

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using LocalTls.Acme;
-using LocalTls.Diagnostics;
+using LocalTls;
 using LocalTls.Pki;
 using LocalTls.Sslip;
 
@@ -101,7 +101,7 @@ internal static class AcmeCommands
 
             if (type == Auto)
             {
-                type = AcmeIssuer.ChooseChallengeType(requested, dnsServerAvailable: true, httpEndPoint, out var reason);
+                type = AcmeIssuance.ChooseChallengeType(requested, dnsServerAvailable: true, httpEndPoint, out var reason);
                 await stdout.WriteLineAsync($"Using {type}: {reason}.");
             }
 
@@ -119,7 +119,7 @@ internal static class AcmeCommands
                 Timeout = bound,
                 Lifetime = requestedLifetime,
             };
-            var keyPath = AcmeIssuer.ResolveAccountKeyPath(options);
+            var keyPath = AcmeIssuance.ResolveAccountKeyPath(options);
             await stdout.WriteLineAsync($"ACME server {directoryUrl} (trusting {trust}); account key {keyPath}{(File.Exists(keyPath) ? "" : " (new)")}.");
 
             AcmeCertificate issued;
@@ -128,7 +128,7 @@ internal static class AcmeCommands
                 await using var dns = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = dnsEndPoint });
                 await stdout.WriteLineAsync($"Answering dns-01 TXT lookups on {dns.EndPoint}: step-ca must resolve through it (start step-ca with --resolver {dns.EndPoint}).");
                 await stdout.FlushAsync(CancellationToken.None);
-                issued = await AcmeIssuer.IssueAsync(requested, new Dns01ChallengeSolver(dns), options, cancellationToken);
+                issued = await AcmeIssuance.IssueAsync(requested, new Dns01ChallengeSolver(dns), options, cancellationToken);
             }
             else
             {
@@ -140,7 +140,7 @@ internal static class AcmeCommands
                 await using var http = Http01ChallengeServer.Start(httpEndPoint);
                 await stdout.WriteLineAsync($"Answering http-01 on http://{http.EndPoint}{Http01ChallengeServer.PathPrefix}: the CA fetches port 80 of the address each name resolves to.");
                 await stdout.FlushAsync(CancellationToken.None);
-                issued = await AcmeIssuer.IssueAsync(requested, http, options, cancellationToken);
+                issued = await AcmeIssuance.IssueAsync(requested, http, options, cancellationToken);
             }
 
             var baseName = FileName(identifiers[0].Value);

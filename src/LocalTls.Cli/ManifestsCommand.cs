@@ -3,7 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using System.Text.Json.Nodes;
 using LocalTls.CertManager;
 using LocalTls.Cluster;
-using LocalTls.Diagnostics;
+using LocalTls;
 using LocalTls.Pki;
 using LocalTls.StepCa;
 using LocalTls.Sslip;
@@ -48,7 +48,7 @@ internal static class ManifestsCommand
         var size = new Option<string>("--size") { Description = "The size of step-ca's database volume, a Kubernetes quantity.", DefaultValueFactory = _ => "1Gi" };
         var provisioner = new Option<string>("--provisioner") { Description = "The ACME provisioner's name: the issuer's server is .../acme/{provisioner}/directory.", DefaultValueFactory = _ => AcmeProvisionerOptions.DefaultName, HelpName = "NAME" };
         var issuer = new Option<string>("--issuer") { Description = "The name of the ClusterIssuer backed by step-ca.", DefaultValueFactory = _ => "step-ca-acme", HelpName = "NAME" };
-        var ingressClass = new Option<string>("--ingress-class") { Description = "The IngressClass of the HTTP-01 solvers (k3s: traefik, ingress-nginx: nginx).", DefaultValueFactory = _ => K3sClusterResource.DefaultIngressClassName, HelpName = "NAME" };
+        var ingressClass = new Option<string>("--ingress-class") { Description = "The IngressClass of the HTTP-01 solvers (k3s: traefik, ingress-nginx: nginx).", DefaultValueFactory = _ => KubeconfigClusterResource.DefaultIngressClassName, HelpName = "NAME" };
         var ingressAddress = new Option<string?>("--ingress-address") { Description = "The address the cluster's ingress answers on; --host names embed it (app.192.168.5.2.sslip.io). Required with --host.", HelpName = "IP" };
         var hosts = new Option<string[]>("--host") { Description = "An sslip.io host name for the Certificate, given by its prefix: app makes app.{ingress address}.sslip.io (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "PREFIX" };
         var dnsNames = new Option<string[]>("--dns-name") { Description = "Another DNS name for the Certificate, e.g. api.test (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
@@ -73,7 +73,7 @@ internal static class ManifestsCommand
             var outDir = Path.GetFullPath(RequireText(parse.GetValue(output), output.Name, "a folder, e.g. ./manifests"));
 
             // Every check comes before anything is written or created, the CA store included.
-            var cluster = new K3sClusterResource("k3s")
+            var cluster = new KubeconfigClusterResource("k3s")
             {
                 IngressClassName = Check(ingressClass, () => KubernetesNames.RequireSubdomain(parse.GetValue(ingressClass), "IngressClass name", null)),
                 IngressAddress = parse.GetValue(ingressAddress) is { } address ? Check(ingressAddress, () => ClusterRules.RequireIngressAddress(address, null)) : null,
@@ -92,15 +92,15 @@ internal static class ManifestsCommand
             };
             var acme = new AcmeProvisionerOptions { Name = Check(provisioner, () => StepCaRules.RequireProvisionerName(parse.GetValue(provisioner), null)) };
             ca.Provisioners.Add(acme);
-            var local = new CertManagerIssuerResource(Check(issuer, () => KubernetesNames.RequireSubdomain(parse.GetValue(issuer), "issuer name", null))) { Ca = ca, EnableDurationFeature = true };
+            var local = new AcmeIssuerResource(Check(issuer, () => KubernetesNames.RequireSubdomain(parse.GetValue(issuer), "issuer name", null))) { Ca = ca, EnableDurationFeature = true };
 
-            CertManagerIssuerResource? letsEncrypt = null;
+            AcmeIssuerResource? letsEncrypt = null;
             if (parse.GetValue(email) is { } accountEmail)
             {
                 var isStaging = parse.GetValue(staging);
-                letsEncrypt = new CertManagerIssuerResource(isStaging ? "letsencrypt-staging" : "letsencrypt-prod")
+                letsEncrypt = new AcmeIssuerResource(isStaging ? "letsencrypt-staging" : "letsencrypt-prod")
                 {
-                    Server = new Uri(isStaging ? CertManagerIssuerResource.LetsEncryptStaging : CertManagerIssuerResource.LetsEncryptProduction),
+                    Server = new Uri(isStaging ? AcmeIssuerResource.LetsEncryptStaging : AcmeIssuerResource.LetsEncryptProduction),
                     Email = Check(email, () => CertManagerRules.RequireEmail(accountEmail, null)),
                 };
             }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using LocalTls.Diagnostics;
+using LocalTls;
 
 namespace LocalTls.Acme;
 

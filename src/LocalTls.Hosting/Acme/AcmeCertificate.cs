@@ -35,7 +35,7 @@ public sealed partial class AcmeCertificate
     /// <summary>The account URL (the JWS <c>kid</c>) the certificate was ordered with.</summary>
     public Uri AccountUrl { get; init; } = null!;
 
-    /// <summary>How many requests of this issuance (with <see cref="AcmeIssuer"/>: account lookup included) were sent again because the server answered <c>badNonce</c>.</summary>
+    /// <summary>How many requests of this issuance (with <see cref="AcmeIssuance"/>: account lookup included) were sent again because the server answered <c>badNonce</c>.</summary>
     public int BadNonceRetries { get; internal set; }
 
     /// <summary>How long the issuance took.</summary>

@@ -16,7 +16,7 @@ namespace LocalTls.Acme;
 /// <summary>
 /// A small RFC 8555 ACME client: directory, nonces, JWS-signed requests (with <c>badNonce</c> retries), account,
 /// orders, authorizations, challenges, finalization and certificate download. <see cref="IssueAsync"/> runs the
-/// whole flow; <see cref="AcmeIssuer"/> adds the account key store on top.
+/// whole flow; <see cref="AcmeIssuance"/> adds the account key store on top.
 /// </summary>
 /// <example>
 /// <code>

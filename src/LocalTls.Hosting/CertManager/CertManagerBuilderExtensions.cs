@@ -21,7 +21,7 @@ public static class CertManagerBuilderExtensions
     /// var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> AddCertManagerIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<StepCaResource> ca)
+    public static IResourceBuilder<AcmeIssuerResource> AddCertManagerIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<StepCaResource> ca)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (ca is null)
@@ -30,7 +30,7 @@ public static class CertManagerBuilderExtensions
         }
 
         KubernetesNames.RequireSubdomain(name, "issuer name", nameof(name));
-        var resource = new CertManagerIssuerResource(name) { Ca = ca.Resource, EnableDurationFeature = true };
+        var resource = new AcmeIssuerResource(name) { Ca = ca.Resource, EnableDurationFeature = true };
         return AddIssuer(builder, resource).WithParentRelationship(ca.Resource);
     }
 
@@ -44,13 +44,13 @@ public static class CertManagerBuilderExtensions
     /// var prod = builder.AddLetsEncryptIssuer("letsencrypt-prod", email: "admin@example.com");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> AddLetsEncryptIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, string email, bool staging = false)
+    public static IResourceBuilder<AcmeIssuerResource> AddLetsEncryptIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, string email, bool staging = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         KubernetesNames.RequireSubdomain(name, "issuer name", nameof(name));
-        var resource = new CertManagerIssuerResource(name)
+        var resource = new AcmeIssuerResource(name)
         {
-            Server = new Uri(staging ? CertManagerIssuerResource.LetsEncryptStaging : CertManagerIssuerResource.LetsEncryptProduction),
+            Server = new Uri(staging ? AcmeIssuerResource.LetsEncryptStaging : AcmeIssuerResource.LetsEncryptProduction),
             Email = CertManagerRules.RequireEmail(email, nameof(email)),
         };
         return AddIssuer(builder, resource);
@@ -62,7 +62,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddAcmeIssuer("corp-acme", new Uri("https://acme.corp.example/directory"), "ops@corp.example");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> AddAcmeIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, Uri server, string? email = null)
+    public static IResourceBuilder<AcmeIssuerResource> AddAcmeIssuer(this IDistributedApplicationBuilder builder, [ResourceName] string name, Uri server, string? email = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(server);
@@ -72,19 +72,21 @@ public static class CertManagerBuilderExtensions
             throw new ArgumentException($"'{server}' is not an https ACME directory URL: write e.g. https://acme-v02.api.letsencrypt.org/directory.", nameof(server));
         }
 
-        return AddIssuer(builder, new CertManagerIssuerResource(name) { Server = server, Email = email is null ? null : CertManagerRules.RequireEmail(email, nameof(email)) });
+        return AddIssuer(builder, new AcmeIssuerResource(name) { Server = server, Email = email is null ? null : CertManagerRules.RequireEmail(email, nameof(email)) });
     }
 
-    /// <summary>Solves HTTP-01 with a temporary Ingress of this class (default: the cluster's, <c>traefik</c> on k3s).</summary>
+    /// <summary>
+    /// Sets the IngressClass of the HTTP-01 solver, the one solver an issuer renders (the seed's): cert-manager
+    /// answers challenges through a temporary Ingress of this class. Default: the cluster's (<c>traefik</c> on k3s).
+    /// </summary>
     /// <example>
     /// <code>
     /// builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver("nginx");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> WithHttp01Solver(this IResourceBuilder<CertManagerIssuerResource> builder, string? ingressClassName = null)
+    public static IResourceBuilder<AcmeIssuerResource> WithHttp01Solver(this IResourceBuilder<AcmeIssuerResource> builder, string? ingressClassName = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Resource.Http01 = true;
         builder.Resource.IngressClassName = ingressClassName is null ? null : KubernetesNames.RequireSubdomain(ingressClassName, "IngressClass name", nameof(ingressClassName));
         return builder;
     }
@@ -95,7 +97,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddCertManagerIssuer("team-acme", ca).AsNamespacedIssuer("team-a");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> AsNamespacedIssuer(this IResourceBuilder<CertManagerIssuerResource> builder, string @namespace)
+    public static IResourceBuilder<AcmeIssuerResource> AsNamespacedIssuer(this IResourceBuilder<AcmeIssuerResource> builder, string @namespace)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.Namespace = KubernetesNames.RequireLabel(@namespace, "namespace", nameof(@namespace));
@@ -109,7 +111,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddCertManagerIssuer("step-ca-acme", ca).WithAccountKeySecret("step-ca-acme-account-key");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> WithAccountKeySecret(this IResourceBuilder<CertManagerIssuerResource> builder, string secretName)
+    public static IResourceBuilder<AcmeIssuerResource> WithAccountKeySecret(this IResourceBuilder<AcmeIssuerResource> builder, string secretName)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.PrivateKeySecretName = KubernetesNames.RequireSubdomain(secretName, "Secret name", nameof(secretName));
@@ -122,7 +124,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddCertManagerIssuer("step-ca-acme", ca.WithAcmeProvisioner("acme-long")).WithProvisioner("acme-long");
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertManagerIssuerResource> WithProvisioner(this IResourceBuilder<CertManagerIssuerResource> builder, string provisionerName)
+    public static IResourceBuilder<AcmeIssuerResource> WithProvisioner(this IResourceBuilder<AcmeIssuerResource> builder, string provisionerName)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var ca = builder.Resource.Ca ?? throw new InvalidOperationException($"The issuer '{builder.Resource.Name}' has no step-ca, so it has no provisioners; WithProvisioner applies to AddCertManagerIssuer(name, ca).");
@@ -135,7 +137,7 @@ public static class CertManagerBuilderExtensions
         return builder;
     }
 
-    /// <summary>Adds a Certificate for sslip.io host names; name its issuer with <see cref="WithIssuer(IResourceBuilder{CertificateResource}, IResourceBuilder{CertManagerIssuerResource})"/>.</summary>
+    /// <summary>Adds a Certificate for sslip.io host names; name its issuer with <see cref="WithIssuer(IResourceBuilder{CertificateResource}, IResourceBuilder{AcmeIssuerResource})"/>.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name and the Certificate's Kubernetes name.</param>
     /// <param name="hostnames">The host names; more DNS names with <see cref="WithDnsNames"/>.</param>
@@ -189,7 +191,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddCertificate("app-tls", host).WithIssuer(builder.Environment.IsProduction() ? prod : issuer);
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertificateResource> WithIssuer(this IResourceBuilder<CertificateResource> builder, IResourceBuilder<CertManagerIssuerResource> issuer)
+    public static IResourceBuilder<CertificateResource> WithIssuer(this IResourceBuilder<CertificateResource> builder, IResourceBuilder<AcmeIssuerResource> issuer)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(issuer, nameof(issuer));
@@ -203,7 +205,7 @@ public static class CertManagerBuilderExtensions
     /// builder.AddCertificate("app-tls", host).WithIssuer(local: issuer, production: prod);
     /// </code>
     /// </example>
-    public static IResourceBuilder<CertificateResource> WithIssuer(this IResourceBuilder<CertificateResource> builder, IResourceBuilder<CertManagerIssuerResource> local, IResourceBuilder<CertManagerIssuerResource> production)
+    public static IResourceBuilder<CertificateResource> WithIssuer(this IResourceBuilder<CertificateResource> builder, IResourceBuilder<AcmeIssuerResource> local, IResourceBuilder<AcmeIssuerResource> production)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(local);
@@ -275,7 +277,7 @@ public static class CertManagerBuilderExtensions
         return builder;
     }
 
-    private static IResourceBuilder<CertManagerIssuerResource> AddIssuer(IDistributedApplicationBuilder builder, CertManagerIssuerResource resource)
+    private static IResourceBuilder<AcmeIssuerResource> AddIssuer(IDistributedApplicationBuilder builder, AcmeIssuerResource resource)
     {
         LocalTlsWiring.Ensure(builder);
         return LocalTlsResources.Add(builder, resource, "CertManagerIssuer", "KeyMultiple",

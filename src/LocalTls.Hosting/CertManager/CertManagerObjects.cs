@@ -57,11 +57,11 @@ public sealed class Issuer : IKubernetesObject<V1ObjectMeta>
 public sealed class IssuerSpec
 {
     /// <summary>The ACME issuer configuration.</summary>
-    public AcmeIssuer? Acme { get; set; }
+    public CertManagerAcmeIssuer? Acme { get; set; }
 }
 
 /// <summary><c>spec.acme</c>: an RFC 8555 server, the account key and the challenge solvers.</summary>
-public sealed class AcmeIssuer
+public sealed class CertManagerAcmeIssuer
 {
     /// <summary>The ACME directory URL.</summary>
     public string Server { get; set; } = "";
@@ -79,7 +79,7 @@ public sealed class AcmeIssuer
     public bool? EnableDurationFeature { get; set; }
 
     /// <summary>The challenge solvers.</summary>
-    public IList<AcmeChallengeSolver> Solvers { get; set; } = [];
+    public IList<CertManagerAcmeSolver> Solvers { get; set; } = [];
 }
 
 /// <summary>A reference to a key of a Secret.</summary>
@@ -93,13 +93,13 @@ public sealed class SecretKeySelector
 }
 
 /// <summary>One entry of <c>spec.acme.solvers</c>.</summary>
-public sealed class AcmeChallengeSolver
+public sealed class CertManagerAcmeSolver
 {
     /// <summary>Which names this solver is for; all when absent.</summary>
     public CertificateDnsNameSelector? Selector { get; set; }
 
     /// <summary>The HTTP-01 solver.</summary>
-    public AcmeChallengeSolverHttp01? Http01 { get; set; }
+    public CertManagerHttp01Solver? Http01 { get; set; }
 }
 
 /// <summary><c>solvers[].selector</c>.</summary>
@@ -113,14 +113,14 @@ public sealed class CertificateDnsNameSelector
 }
 
 /// <summary><c>solvers[].http01</c>.</summary>
-public sealed class AcmeChallengeSolverHttp01
+public sealed class CertManagerHttp01Solver
 {
     /// <summary>Solve through a temporary Ingress.</summary>
-    public AcmeChallengeSolverHttp01Ingress? Ingress { get; set; }
+    public CertManagerHttp01IngressSolver? Ingress { get; set; }
 }
 
 /// <summary><c>solvers[].http01.ingress</c>.</summary>
-public sealed class AcmeChallengeSolverHttp01Ingress
+public sealed class CertManagerHttp01IngressSolver
 {
     /// <summary>The IngressClass the solver's Ingress uses (k3s ships <c>traefik</c>).</summary>
     public string? IngressClassName { get; set; }

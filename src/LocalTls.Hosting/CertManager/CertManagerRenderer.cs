@@ -16,7 +16,7 @@ public static class CertManagerRenderer
     /// <param name="issuer">The issuer.</param>
     /// <param name="material">The CA material of the issuer's step-ca; ignored for a public server.</param>
     /// <param name="defaultIngressClassName">The IngressClass when the issuer names none (the cluster's).</param>
-    public static IKubernetesObject Render(CertManagerIssuerResource issuer, CaMaterial? material, string defaultIngressClassName = K3sClusterResource.DefaultIngressClassName)
+    public static IKubernetesObject Render(AcmeIssuerResource issuer, CaMaterial? material, string defaultIngressClassName = KubeconfigClusterResource.DefaultIngressClassName)
     {
         ArgumentNullException.ThrowIfNull(issuer);
         if (issuer.Ca is not null && material is null)
@@ -31,16 +31,15 @@ public static class CertManagerRenderer
 
         var spec = new IssuerSpec
         {
-            Acme = new AcmeIssuer
+            Acme = new CertManagerAcmeIssuer
             {
                 Server = issuer.AcmeServer.ToString(),
                 Email = issuer.Email,
                 CaBundle = issuer.Ca is null ? null : material!.CaBundleBase64,
                 PrivateKeySecretRef = new SecretKeySelector { Name = issuer.PrivateKeySecretName },
                 EnableDurationFeature = issuer.EnableDurationFeature ? true : null,
-                Solvers = issuer.Http01
-                    ? [new AcmeChallengeSolver { Http01 = new AcmeChallengeSolverHttp01 { Ingress = new AcmeChallengeSolverHttp01Ingress { IngressClassName = issuer.IngressClassName ?? defaultIngressClassName } } }]
-                    : [],
+                // HTTP-01 through an Ingress is the seed's solver and the only one rendered; WithHttp01Solver picks its class.
+                Solvers = [new CertManagerAcmeSolver { Http01 = new CertManagerHttp01Solver { Ingress = new CertManagerHttp01IngressSolver { IngressClassName = issuer.IngressClassName ?? defaultIngressClassName } } }],
             },
         };
         var metadata = new V1ObjectMeta
@@ -59,7 +58,7 @@ public static class CertManagerRenderer
 
     /// <summary>A Certificate for the resource's host names through <paramref name="issuer"/>.</summary>
     /// <exception cref="InvalidOperationException">A host name's address is unknown, or the certificate has no names.</exception>
-    public static Certificate Render(CertificateResource certificate, CertManagerIssuerResource issuer)
+    public static Certificate Render(CertificateResource certificate, AcmeIssuerResource issuer)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(issuer);

@@ -20,10 +20,10 @@ public sealed class CertificateResource(string name) : Resource(name)
     public IList<string> DnsNames { get; } = [];
 
     /// <summary>The issuer; required before rendering.</summary>
-    public CertManagerIssuerResource? Issuer { get; set; }
+    public AcmeIssuerResource? Issuer { get; set; }
 
     /// <summary>A second issuer used when the app runs or publishes in the Production environment.</summary>
-    public CertManagerIssuerResource? ProductionIssuer { get; set; }
+    public AcmeIssuerResource? ProductionIssuer { get; set; }
 
     /// <summary>The requested lifetime; <see langword="null"/> for the issuer's default (step-ca: 24 hours, Let's Encrypt: 90 days).</summary>
     public TimeSpan? Duration { get; set; }

@@ -30,11 +30,11 @@ public static class ClusterManifests
         ArgumentNullException.ThrowIfNull(resources);
         ArgumentNullException.ThrowIfNull(material);
         var all = resources.ToList();
-        static bool OnHost(CertManagerIssuerResource issuer) => issuer.Ca is { Cluster: null };
+        static bool OnHost(AcmeIssuerResource issuer) => issuer.Ca is { Cluster: null };
         var skipped = new List<string>();
         var certificates = all.OfType<CertificateResource>().ToList();
-        var issuers = new List<CertManagerIssuerResource>();
-        var chosen = new Dictionary<CertificateResource, CertManagerIssuerResource>();
+        var issuers = new List<AcmeIssuerResource>();
+        var chosen = new Dictionary<CertificateResource, AcmeIssuerResource>();
         foreach (var certificate in certificates)
         {
             var issuer = (production ? certificate.ProductionIssuer : null) ?? certificate.Issuer
@@ -55,8 +55,8 @@ public static class ClusterManifests
         }
 
         skipped.AddRange(all.OfType<StepCaResource>().Where(c => c.Cluster is null).Select(c => c.Name));
-        skipped.AddRange(all.OfType<CertManagerIssuerResource>().Where(OnHost).Select(i => i.Name));
-        issuers.AddRange(all.OfType<CertManagerIssuerResource>().Where(i => !OnHost(i) && (!production || i.Ca is null)));
+        skipped.AddRange(all.OfType<AcmeIssuerResource>().Where(OnHost).Select(i => i.Name));
+        issuers.AddRange(all.OfType<AcmeIssuerResource>().Where(i => !OnHost(i) && (!production || i.Ca is null)));
         var cas = production ? [] : all.OfType<StepCaResource>().Where(c => c.Cluster is not null).ToList();
         var materials = new Dictionary<StepCaResource, CaMaterial>();
         CaMaterial MaterialOf(StepCaResource ca) => materials.TryGetValue(ca, out var m) ? m : materials[ca] = material(ca);
@@ -72,7 +72,7 @@ public static class ClusterManifests
 
         foreach (var issuer in issuers)
         {
-            var ingressClass = issuer.Ca?.Cluster?.IngressClassName ?? all.OfType<K3sClusterResource>().FirstOrDefault()?.IngressClassName ?? K3sClusterResource.DefaultIngressClassName;
+            var ingressClass = issuer.Ca?.Cluster?.IngressClassName ?? all.OfType<KubeconfigClusterResource>().FirstOrDefault()?.IngressClassName ?? KubeconfigClusterResource.DefaultIngressClassName;
             objects.Add(CertManagerRenderer.Render(issuer, issuer.Ca is null ? null : MaterialOf(issuer.Ca), ingressClass));
         }
 
@@ -83,7 +83,7 @@ public static class ClusterManifests
             if (certificate.IngressBackend is not null)
             {
                 var ingressClass = certificate.Hostnames.Select(h => h.Cluster?.IngressClassName).FirstOrDefault(c => c is not null)
-                    ?? all.OfType<K3sClusterResource>().FirstOrDefault()?.IngressClassName ?? K3sClusterResource.DefaultIngressClassName;
+                    ?? all.OfType<KubeconfigClusterResource>().FirstOrDefault()?.IngressClassName ?? KubeconfigClusterResource.DefaultIngressClassName;
                 objects.Add(CertManagerRenderer.RenderIngress(certificate, rendered, ingressClass));
             }
         }

@@ -61,13 +61,13 @@ internal static class LocalTlsPublishing
             return;
         }
 
-        var files = new List<Diagnostics.FileToWrite> { new(Path.Combine(output, "manifests.yaml"), ManifestYaml.Write(set.Objects), Secret: set.ContainsSecrets) };
+        var files = new List<FileToWrite> { new(Path.Combine(output, "manifests.yaml"), ManifestYaml.Write(set.Objects), Secret: set.ContainsSecrets) };
         foreach (var (name, values) in set.HelmValues)
         {
             files.Add(new(Path.Combine(output, $"step-certificates-values.{name}.yaml"), ManifestYaml.WriteValues(values), Secret: true));
         }
 
-        Diagnostics.AtomicFiles.WriteAll(files, $"the manifests in {output}");
+        AtomicFiles.WriteAll(files, $"the manifests in {output}");
         step.Logger.LogInformation("Wrote {Count} Kubernetes objects for the {Environment} environment to {Path}.", set.Objects.Count, production ? "Production" : "local", files[0].Path);
         if (set.ContainsSecrets)
         {

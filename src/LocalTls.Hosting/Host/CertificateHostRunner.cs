@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls.Acme;
-using LocalTls.Diagnostics;
+using LocalTls;
 using LocalTls.Pki;
 using Microsoft.Extensions.Logging;
 
@@ -156,7 +156,7 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
             AcmeCertificate issued;
             try
             {
-                issued = await AcmeIssuer.IssueAsync(names, solver, new AcmeIssueOptions
+                issued = await AcmeIssuance.IssueAsync(names, solver, new AcmeIssueOptions
                 {
                     DirectoryUrl = running.DirectoryUrl(certificate.Issuer!.ProvisionerName),
                     Client = new AcmeClientOptions { TrustedRootsPem = running.Material!.RootCertificatePem },

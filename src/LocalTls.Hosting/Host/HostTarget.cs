@@ -42,7 +42,7 @@ internal sealed class HostTarget(
             WireCa(builder, model, ca);
         }
 
-        foreach (var issuer in model.Resources.OfType<CertManagerIssuerResource>().Where(i => i.Ca is { Cluster: null }).ToList())
+        foreach (var issuer in model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is { Cluster: null }).ToList())
         {
             var ca = issuer.Ca!;
             builder.CreateResourceBuilder(issuer)
@@ -294,7 +294,7 @@ internal sealed class HostTarget(
         return $"{what}; its last lines: {tail}. Use Restart on '{server.Name}' to start it again.";
     }
 
-    private async Task RunIssuerAsync(CertManagerIssuerResource issuer, CancellationToken stopping)
+    private async Task RunIssuerAsync(AcmeIssuerResource issuer, CancellationToken stopping)
     {
         try
         {

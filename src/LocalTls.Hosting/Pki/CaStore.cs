@@ -1,4 +1,4 @@
-using LocalTls.Diagnostics;
+using LocalTls;
 
 namespace LocalTls.Pki;
 

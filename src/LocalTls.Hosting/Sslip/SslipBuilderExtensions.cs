@@ -17,7 +17,7 @@ public static class SslipBuilderExtensions
     /// var host = k3s.AddSslipHostname("app");   // app.192.168.5.2.sslip.io
     /// </code>
     /// </example>
-    public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IResourceBuilder<K3sClusterResource> cluster, [ResourceName] string name, string? prefix = null)
+    public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IResourceBuilder<KubeconfigClusterResource> cluster, [ResourceName] string name, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         var resource = new SslipHostnameResource(name, SslipRules.RequirePrefix(prefix ?? name, nameof(prefix))) { Cluster = cluster.Resource };

@@ -15,7 +15,7 @@ public sealed class SslipHostnameResource(string name, string prefix) : Resource
     public string Prefix { get; } = prefix;
 
     /// <summary>The cluster whose ingress address the name embeds; <see langword="null"/> for this machine.</summary>
-    public K3sClusterResource? Cluster { get; set; }
+    public KubeconfigClusterResource? Cluster { get; set; }
 
     /// <summary>An explicit address, overriding the cluster's ingress address (or loopback on the host).</summary>
     public IPAddress? Address { get; set; }

@@ -73,11 +73,11 @@ public static class StepCaBuilderExtensions
     /// <summary>Runs step-ca in a cluster, in its own namespace, behind a Service.</summary>
     /// <example>
     /// <code>
-    /// var k3s = builder.AddK3sCluster("k3s");
+    /// var k3s = builder.AddKubeconfigCluster("k3s");
     /// builder.AddStepCa("step-ca").InCluster(k3s);
     /// </code>
     /// </example>
-    public static IResourceBuilder<StepCaResource> InCluster(this IResourceBuilder<StepCaResource> builder, IResourceBuilder<K3sClusterResource> cluster)
+    public static IResourceBuilder<StepCaResource> InCluster(this IResourceBuilder<StepCaResource> builder, IResourceBuilder<KubeconfigClusterResource> cluster)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster, nameof(cluster));

@@ -139,11 +139,11 @@ public static partial class StepCaConfig
     }
 
     /// <summary>The ACME name of a challenge type: <c>http-01</c>, <c>dns-01</c>, <c>tls-alpn-01</c>.</summary>
-    public static string ChallengeName(AcmeChallengeType challenge) => challenge switch
+    public static string ChallengeName(StepCaAcmeChallenge challenge) => challenge switch
     {
-        AcmeChallengeType.Http01 => "http-01",
-        AcmeChallengeType.Dns01 => "dns-01",
-        AcmeChallengeType.TlsAlpn01 => "tls-alpn-01",
+        StepCaAcmeChallenge.Http01 => "http-01",
+        StepCaAcmeChallenge.Dns01 => "dns-01",
+        StepCaAcmeChallenge.TlsAlpn01 => "tls-alpn-01",
         _ => throw new ArgumentOutOfRangeException(nameof(challenge), challenge, "Use Http01, Dns01 or TlsAlpn01."),
     };
 

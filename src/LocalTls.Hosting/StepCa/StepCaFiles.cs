@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using LocalTls.Diagnostics;
+using LocalTls;
 using LocalTls.Pki;
 
 namespace LocalTls.StepCa;

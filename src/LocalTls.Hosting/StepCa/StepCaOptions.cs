@@ -144,7 +144,7 @@ public sealed class AcmeProvisionerOptions
     /// always offers http-01 and tls-alpn-01 for DNS names (dns-01 too, and only dns-01 for wildcards);
     /// later step-ca versions offer only the listed ones.
     /// </summary>
-    public IList<AcmeChallengeType> Challenges { get; set; } = [AcmeChallengeType.Http01, AcmeChallengeType.Dns01, AcmeChallengeType.TlsAlpn01];
+    public IList<StepCaAcmeChallenge> Challenges { get; set; } = [StepCaAcmeChallenge.Http01, StepCaAcmeChallenge.Dns01, StepCaAcmeChallenge.TlsAlpn01];
 
     /// <summary><c>forceCN</c>: put the first DNS name in the subject common name when the request has none.</summary>
     public bool ForceCN { get; set; }
@@ -157,7 +157,7 @@ public sealed class AcmeProvisionerOptions
 }
 
 /// <summary>ACME challenge types.</summary>
-public enum AcmeChallengeType
+public enum StepCaAcmeChallenge
 {
     /// <summary><c>http-01</c>: a file served on port 80 of the name.</summary>
     Http01,

@@ -65,7 +65,7 @@ public sealed class StepCaResource(string name) : Resource(name)
     public ParameterResource? KeyPassword { get; set; }
 
     /// <summary>The cluster step-ca runs in (set by <c>InCluster</c>); <see langword="null"/> runs it on this machine.</summary>
-    public K3sClusterResource? Cluster { get; internal set; }
+    public KubeconfigClusterResource? Cluster { get; internal set; }
 
     /// <summary>On this machine: the step-ca executable; <see langword="null"/> for <c>$LOCALTLS_STEP_CA</c> or PATH.</summary>
     public string? ExecutablePath { get; internal set; }

@@ -14,7 +14,7 @@ public class AcmeDns01Tests
         await using var bed = await AcmeTestbed.StartAsync(ct);
         var solver = new RecordingSolver(new Dns01ChallengeSolver(bed.Dns), bed);
 
-        var issued = await AcmeIssuer.IssueAsync([name], solver, bed.IssueOptions(), ct);
+        var issued = await AcmeIssuance.IssueAsync([name], solver, bed.IssueOptions(), ct);
 
         Assert.Equal(AcmeChallengeTypes.Dns01, issued.ChallengeType);
         var record = Assert.Single(solver.Published);
@@ -36,7 +36,7 @@ public class AcmeDns01Tests
         await using var bed = await AcmeTestbed.StartAsync(ct);
         var solver = new RecordingSolver(new Dns01ChallengeSolver(bed.Dns), bed);
 
-        var issued = await AcmeIssuer.IssueAsync([wildcard, apex], solver, bed.IssueOptions(), ct);
+        var issued = await AcmeIssuance.IssueAsync([wildcard, apex], solver, bed.IssueOptions(), ct);
 
         // Both authorizations ask for the same TXT name (the wildcard's without "*."), with two values at once.
         Assert.Equal(2, solver.Published.Count);
@@ -58,7 +58,7 @@ public class AcmeDns01Tests
         await using var bed = await AcmeTestbed.StartAsync(ct);
         await using var http = Http01ChallengeServer.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
 
-        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuer.IssueAsync(["*.127.0.0.1.sslip.io"], http, bed.IssueOptions(), ct));
+        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuance.IssueAsync(["*.127.0.0.1.sslip.io"], http, bed.IssueOptions(), ct));
 
         Assert.Contains("only with dns-01", e.Message);
         Assert.DoesNotContain(bed.Log, l => l.Contains("path=/acme/acme/new-order", StringComparison.Ordinal));
@@ -72,13 +72,13 @@ public class AcmeDns01Tests
         var takenEndPoint = (System.Net.IPEndPoint)taken.LocalEndpoint;
         var free = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0);
 
-        Assert.Equal(AcmeChallengeTypes.Dns01, AcmeIssuer.ChooseChallengeType(["*.127.0.0.1.sslip.io"], true, free, out var reason));
+        Assert.Equal(AcmeChallengeTypes.Dns01, AcmeIssuance.ChooseChallengeType(["*.127.0.0.1.sslip.io"], true, free, out var reason));
         Assert.Contains("wildcard", reason);
-        Assert.Equal(AcmeChallengeTypes.Dns01, AcmeIssuer.ChooseChallengeType(["app.127.0.0.1.sslip.io"], true, takenEndPoint, out reason));
+        Assert.Equal(AcmeChallengeTypes.Dns01, AcmeIssuance.ChooseChallengeType(["app.127.0.0.1.sslip.io"], true, takenEndPoint, out reason));
         Assert.Contains("already uses it", reason);
-        Assert.Equal(AcmeChallengeTypes.Http01, AcmeIssuer.ChooseChallengeType(["app.127.0.0.1.sslip.io"], false, takenEndPoint, out reason));
+        Assert.Equal(AcmeChallengeTypes.Http01, AcmeIssuance.ChooseChallengeType(["app.127.0.0.1.sslip.io"], false, takenEndPoint, out reason));
         Assert.Contains("no DNS server", reason);
-        Assert.Equal(AcmeChallengeTypes.Http01, AcmeIssuer.ChooseChallengeType(["app.127.0.0.1.sslip.io"], true, free, out _));
+        Assert.Equal(AcmeChallengeTypes.Http01, AcmeIssuance.ChooseChallengeType(["app.127.0.0.1.sslip.io"], true, free, out _));
     }
 
     internal sealed record Published(string Name, string Value, bool Wildcard, IReadOnlyList<string> SeenWhilePublished);

@@ -19,7 +19,7 @@ public class AcmeHttp01Tests
         Port80.RequireBindable();
         await using var http = Http01ChallengeServer.Start();
 
-        var issued = await AcmeIssuer.IssueAsync([name], http, bed.IssueOptions(), ct);
+        var issued = await AcmeIssuance.IssueAsync([name], http, bed.IssueOptions(), ct);
 
         Assert.Equal(AcmeChallengeTypes.Http01, issued.ChallengeType);
         Assert.True(http.AnsweredCount >= 1, $"step-ca never fetched the key authorization from {http.EndPoint}. {bed.LogTail()}");
@@ -44,7 +44,7 @@ public class AcmeHttp01Tests
         await using var http = Http01ChallengeServer.Start();
         var options = bed.IssueOptions();
 
-        var issued = await AcmeIssuer.IssueAsync(
+        var issued = await AcmeIssuance.IssueAsync(
             ["web.127.0.0.1.sslip.io", "127.0.0.1"], http,
             new AcmeIssueOptions { DirectoryUrl = options.DirectoryUrl, Client = options.Client, CaRoot = options.CaRoot, Lifetime = TimeSpan.FromHours(1) },
             ct);
@@ -69,7 +69,7 @@ public class AcmeHttp01Tests
         await using var http = Http01ChallengeServer.Start();
         var started = DateTime.UtcNow;
 
-        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuer.IssueAsync([name], new WrongAnswer(http), bed.IssueOptions(timeout: TimeSpan.FromSeconds(20)), ct));
+        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuance.IssueAsync([name], new WrongAnswer(http), bed.IssueOptions(timeout: TimeSpan.FromSeconds(20)), ct));
 
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"took {DateTime.UtcNow - started}; an invalid challenge should fail at once");
         Assert.False(e.IsTimeout);

@@ -21,7 +21,7 @@ public class AcmeResilienceTests
         await using var bed = await AcmeTestbed.StartAsync(ct);
         using var handler = new NonceCorruptingHandler(corrupt: 1) { InnerHandler = AcmeClient.CreateHandler(bed.Material.RootCertificatePem) };
 
-        var issued = await AcmeIssuer.IssueAsync([name], new Dns01ChallengeSolver(bed.Dns), bed.IssueOptions(handler: handler), ct);
+        var issued = await AcmeIssuance.IssueAsync([name], new Dns01ChallengeSolver(bed.Dns), bed.IssueOptions(handler: handler), ct);
 
         Assert.True(handler.Corrupted == 1 && handler.BadNonceAnswers == 1 && issued.BadNonceRetries == 1, $"corrupted {handler.Corrupted}, badNonce answers {handler.BadNonceAnswers}, retries {issued.BadNonceRetries}. {bed.LogTail()}");
         AcmeCheck.WithDotNetChain(bed, issued);
@@ -58,7 +58,7 @@ public class AcmeResilienceTests
         var timeout = TimeSpan.FromSeconds(5);
         var stopwatch = Stopwatch.StartNew();
 
-        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuer.IssueAsync([name], http, bed.IssueOptions(timeout: timeout), ct));
+        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuance.IssueAsync([name], http, bed.IssueOptions(timeout: timeout), ct));
 
         stopwatch.Stop();
         Assert.InRange(stopwatch.Elapsed, timeout - TimeSpan.FromMilliseconds(100), timeout + TimeSpan.FromSeconds(3));
@@ -89,7 +89,7 @@ public class AcmeResilienceTests
             await bed.RestartAsync(ct);
         });
 
-        var issued = await AcmeIssuer.IssueAsync([name], solver, bed.IssueOptions(), ct);
+        var issued = await AcmeIssuance.IssueAsync([name], solver, bed.IssueOptions(), ct);
 
         Assert.NotEqual(firstPid, bed.Ca.ProcessId);
         Assert.Equal(1, solver.Calls);
@@ -107,11 +107,11 @@ public class AcmeResilienceTests
         await using var bed = await AcmeTestbed.StartAsync(ct);
         var options = bed.IssueOptions(timeout: TimeSpan.FromSeconds(20));
         var solver = new Dns01ChallengeSolver(bed.Dns);
-        var first = await AcmeIssuer.IssueAsync(["before.127.0.0.1.sslip.io"], solver, options, ct);
+        var first = await AcmeIssuance.IssueAsync(["before.127.0.0.1.sslip.io"], solver, options, ct);
         await bed.KillAsync();
         var stopwatch = Stopwatch.StartNew();
 
-        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuer.IssueAsync(["during.127.0.0.1.sslip.io"], solver, options, ct));
+        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuance.IssueAsync(["during.127.0.0.1.sslip.io"], solver, options, ct));
 
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"a refused connection should fail at once, took {stopwatch.Elapsed}");
         Assert.True(e.IsConnectionFailure, e.ToString());
@@ -121,7 +121,7 @@ public class AcmeResilienceTests
         Assert.Contains("Check that step-ca is running", e.Message);
 
         await bed.StartAgainAsync(ct);
-        var after = await AcmeIssuer.IssueAsync(["after.127.0.0.1.sslip.io"], solver, options, ct);
+        var after = await AcmeIssuance.IssueAsync(["after.127.0.0.1.sslip.io"], solver, options, ct);
         Assert.Equal(first.AccountUrl, after.AccountUrl);
         AcmeCheck.WithDotNetChain(bed, after);
     }
@@ -134,12 +134,12 @@ public class AcmeResilienceTests
         var caRoot = bed.Temp.Combine("store");
         var solver = new Dns01ChallengeSolver(bed.Dns);
 
-        var first = await AcmeIssuer.IssueAsync(["one.127.0.0.1.sslip.io"], solver, bed.IssueOptions(caRoot), ct);
-        var second = await AcmeIssuer.IssueAsync(["two.127.0.0.1.sslip.io"], solver, bed.IssueOptions(caRoot), ct);
+        var first = await AcmeIssuance.IssueAsync(["one.127.0.0.1.sslip.io"], solver, bed.IssueOptions(caRoot), ct);
+        var second = await AcmeIssuance.IssueAsync(["two.127.0.0.1.sslip.io"], solver, bed.IssueOptions(caRoot), ct);
 
         Assert.Equal(first.AccountUrl, second.AccountUrl);
         var keyPath = Path.Combine(caRoot, "acme", $"127.0.0.1-{bed.Port}", "account.key");
-        Assert.Equal(keyPath, AcmeIssuer.ResolveAccountKeyPath(bed.IssueOptions(caRoot)));
+        Assert.Equal(keyPath, AcmeIssuance.ResolveAccountKeyPath(bed.IssueOptions(caRoot)));
         Assert.True(File.Exists(keyPath));
         if (!OperatingSystem.IsWindows())
         {
@@ -159,7 +159,7 @@ public class AcmeResilienceTests
         Assert.Null(strangerClient.AccountUrl);
 
         // A different store means a different key, so a different account.
-        var third = await AcmeIssuer.IssueAsync(["three.127.0.0.1.sslip.io"], solver, bed.IssueOptions(bed.Temp.Combine("other-store")), ct);
+        var third = await AcmeIssuance.IssueAsync(["three.127.0.0.1.sslip.io"], solver, bed.IssueOptions(bed.Temp.Combine("other-store")), ct);
         Assert.NotEqual(first.AccountUrl, third.AccountUrl);
     }
 
@@ -171,7 +171,7 @@ public class AcmeResilienceTests
         var stranger = LocalTls.Pki.CaGenerator.Create(new LocalTls.Pki.CaOptions { RootCommonName = "Stranger Root" }).RootCertificatePem;
         var options = bed.IssueOptions();
 
-        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuer.IssueAsync(
+        var e = await Assert.ThrowsAsync<AcmeException>(() => AcmeIssuance.IssueAsync(
             ["x.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(bed.Dns),
             new AcmeIssueOptions { DirectoryUrl = options.DirectoryUrl, CaRoot = options.CaRoot, Client = new AcmeClientOptions { TrustedRootsPem = stranger } },
             ct));

@@ -11,8 +11,8 @@ public class AcmeRevocationTests
         var ct = TestContext.Current.CancellationToken;
         await using var bed = await AcmeTestbed.StartAsync(ct);
         var options = bed.IssueOptions();
-        var issued = await AcmeIssuer.IssueAsync(["revoke.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(bed.Dns), options, ct);
-        using var key = AcmeAccountKey.LoadOrCreate(AcmeIssuer.ResolveAccountKeyPath(options), out var created);
+        var issued = await AcmeIssuance.IssueAsync(["revoke.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(bed.Dns), options, ct);
+        using var key = AcmeAccountKey.LoadOrCreate(AcmeIssuance.ResolveAccountKeyPath(options), out var created);
         Assert.False(created, "the issuance above created the account key");
         using var client = new AcmeClient(options.DirectoryUrl, key, options.Client);
         await client.CreateAccountAsync(cancellationToken: ct);

@@ -60,7 +60,7 @@ internal sealed class AcmeTestbed : IAsyncDisposable
 
     public Uri DirectoryUri => new(DirectoryUrl);
 
-    /// <summary>Options for <see cref="LocalTls.Acme.AcmeIssuer"/> against this step-ca, trusting only our root.</summary>
+    /// <summary>Options for <see cref="LocalTls.Acme.AcmeIssuance"/> against this step-ca, trusting only our root.</summary>
     public LocalTls.Acme.AcmeIssueOptions IssueOptions(string? caRoot = null, TimeSpan? timeout = null, HttpMessageHandler? handler = null) => new()
     {
         DirectoryUrl = DirectoryUri,

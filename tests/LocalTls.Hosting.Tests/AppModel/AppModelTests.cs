@@ -13,7 +13,7 @@ public class AppModelTests
     private static IDistributedApplicationTestingBuilder Seed(out IResourceBuilder<CertificateResource> certificate, string caStore)
     {
         var builder = DistributedApplicationTestingBuilder.Create();
-        var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+        var k3s = builder.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2");
         var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithPersistence("1Gi", "local-path").InCluster(k3s).WithCaStore(caStore);
         var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
         var prod = builder.AddLetsEncryptIssuer("letsencrypt-prod", email: "admin@example.com");
@@ -34,7 +34,7 @@ public class AppModelTests
         var model = app.Services.GetRequiredService<DistributedApplicationModel>();
 
         var ca = Assert.Single(model.Resources.OfType<StepCaResource>());
-        var issuers = model.Resources.OfType<CertManagerIssuerResource>().ToList();
+        var issuers = model.Resources.OfType<AcmeIssuerResource>().ToList();
         var host = Assert.Single(model.Resources.OfType<SslipHostnameResource>());
         Assert.Equal(2, issuers.Count);
         Assert.Equal("k3s", Parent(ca));
@@ -50,7 +50,7 @@ public class AppModelTests
         foreach (var (resource, type, icon) in new (IResource, string, string)[]
         {
             (ca, "StepCa", "ShieldKeyhole"), (issuers[0], "CertManagerIssuer", "KeyMultiple"), (host, "SslipHostname", "Globe"),
-            (certificate.Resource, "Certificate", "Certificate"), (model.Resources.Single(r => r.Name == "k3s"), "K3sCluster", "Cloud"),
+            (certificate.Resource, "Certificate", "Certificate"), (model.Resources.Single(r => r.Name == "k3s"), "KubernetesCluster", "Cloud"),
         })
         {
             var snapshot = Assert.Single(resource.Annotations.OfType<ResourceSnapshotAnnotation>()).InitialSnapshot;
@@ -80,7 +80,7 @@ public class AppModelTests
     public void A_host_name_waits_until_the_cluster_has_an_ingress_address()
     {
         var builder = DistributedApplicationTestingBuilder.Create();
-        var host = builder.AddK3sCluster("k3s").AddSslipHostname("app");
+        var host = builder.AddKubeconfigCluster("k3s").AddSslipHostname("app");
         Assert.Null(host.Resource.Hostname);
         var snapshot = host.Resource.Annotations.OfType<ResourceSnapshotAnnotation>().Single().InitialSnapshot;
         Assert.Equal(KnownResourceStates.Waiting, snapshot.State?.Text);

@@ -65,9 +65,9 @@ public class BadInputTests
         var host = b.AddSslipHostname($"h{n}", "app");
         switch (@case)
         {
-            case "k3s ingress address": b.AddK3sCluster("k").WithIngressAddress("192.168.5"); break;
-            case "k3s ingress address shorthand": b.AddK3sCluster("k").WithIngressAddress("10.1"); break;
-            case "ingress class": b.AddK3sCluster("k").WithIngressClass("Traefik_2"); break;
+            case "k3s ingress address": b.AddKubeconfigCluster("k").WithIngressAddress("192.168.5"); break;
+            case "k3s ingress address shorthand": b.AddKubeconfigCluster("k").WithIngressAddress("10.1"); break;
+            case "ingress class": b.AddKubeconfigCluster("k").WithIngressClass("Traefik_2"); break;
             case "provisioner name": ca.WithAcmeProvisioner("my acme"); break;
             case "duplicate provisioner": ca.WithAcmeProvisioner("acme"); break;
             case "persistence size": ca.WithPersistence("1 gigabyte"); break;
@@ -129,7 +129,7 @@ public class BadInputTests
     {
         using var dir = new TempDirectory();
         var b = DistributedApplicationTestingBuilder.Create();
-        var k3s = b.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2").WithIngressClass("nginx").WithKubeconfig(dir.Combine("kubeconfig"), "colima");
+        var k3s = b.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2").WithIngressClass("nginx").WithKubeconfig(dir.Combine("kubeconfig"), "colima");
         var ca = b.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithAcmeProvisioner("acme-long", p => p.ForceCN = true)
             .WithPersistence("512Mi", "local-path").WithNamespace("pki").WithService("ca", 443).WithImage("smallstep/step-ca", "0.30.0")
             .WithCertificateLifetimes(@default: TimeSpan.FromDays(7), max: TimeSpan.FromDays(90)).WithDnsNames("localhost", "127.0.0.1", "ca.127.0.0.1.sslip.io")

@@ -15,7 +15,7 @@ public class BuilderRulesTests
     public void Bad_values_throw_naming_the_parameter()
     {
         var builder = NewBuilder();
-        var k3s = builder.AddK3sCluster("k3s");
+        var k3s = builder.AddKubeconfigCluster("k3s");
         var ca = builder.AddStepCa("step-ca");
 
         Assert.Equal("address", Assert.Throws<ArgumentException>(() => k3s.WithIngressAddress("192.168.5")).ParamName);
@@ -37,7 +37,7 @@ public class BuilderRulesTests
     public void Good_values_land_on_the_resources()
     {
         var builder = NewBuilder();
-        var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+        var k3s = builder.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2");
         var host = k3s.AddSslipHostname("app", "API");
         var ca = builder.AddStepCa("step-ca").WithService("ca", 8443).WithImage("registry.local/step-ca", "0.30.0").WithAcmeProvisioner("dev");
         var certificate = builder.AddCertificate("app-tls", host).WithDnsNames("*.App.Test").WithDuration(TimeSpan.FromHours(720), TimeSpan.FromHours(240));

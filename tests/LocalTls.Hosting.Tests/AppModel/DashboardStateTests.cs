@@ -19,7 +19,7 @@ public class DashboardStateTests
 
         var expected = new Dictionary<string, string>
         {
-            ["k3s"] = "K3sCluster", ["step-ca"] = "StepCa", ["step-ca-acme"] = "CertManagerIssuer",
+            ["k3s"] = "KubernetesCluster", ["step-ca"] = "StepCa", ["step-ca-acme"] = "CertManagerIssuer",
             ["letsencrypt-prod"] = "CertManagerIssuer", ["app"] = "SslipHostname", ["app-tls"] = "Certificate",
         };
         foreach (var (name, type) in expected)

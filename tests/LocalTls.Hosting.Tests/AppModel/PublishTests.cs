@@ -57,7 +57,7 @@ public class PublishTests
         SchemaAssert.NoErrors(KubernetesSchemas.Shared.Validate(manifests));
         var documents = YamlJson.ParseAll(manifests);
         Assert.Equal(["ClusterIssuer", "Certificate"], documents.Select(d => (string?)d!["kind"]));
-        Assert.Equal(Aspire.Hosting.ApplicationModel.CertManagerIssuerResource.LetsEncryptProduction, (string?)documents[0]!["spec"]!["acme"]!["server"]);
+        Assert.Equal(Aspire.Hosting.ApplicationModel.AcmeIssuerResource.LetsEncryptProduction, (string?)documents[0]!["spec"]!["acme"]!["server"]);
         Assert.Equal("letsencrypt-prod", (string?)documents[1]!["spec"]!["issuerRef"]!["name"]);
         Assert.False(File.Exists(Path.Combine(folder, "step-certificates-values.step-ca.yaml")));
         Assert.False(Directory.Exists(dir.Combine("caroot")), "production needs no local CA");

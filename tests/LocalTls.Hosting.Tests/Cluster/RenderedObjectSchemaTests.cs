@@ -108,7 +108,7 @@ public class RenderedObjectSchemaTests
         Assert.DoesNotContain(objects, o => o.Kind is "Deployment" or "Secret" or "ConfigMap" or "Namespace");
         var issuer = Assert.Single(objects.OfType<ClusterIssuer>());
         Assert.Equal("letsencrypt-prod", issuer.Metadata.Name);
-        Assert.Equal(CertManagerIssuerResource.LetsEncryptProduction, issuer.Spec.Acme!.Server);
+        Assert.Equal(AcmeIssuerResource.LetsEncryptProduction, issuer.Spec.Acme!.Server);
         Assert.Null(issuer.Spec.Acme.CaBundle);
         Assert.Equal("admin@example.com", issuer.Spec.Acme.Email);
         Assert.Equal("letsencrypt-prod", Assert.Single(objects.OfType<Certificate>()).Spec.IssuerRef.Name);

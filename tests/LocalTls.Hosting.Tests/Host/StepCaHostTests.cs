@@ -97,7 +97,7 @@ public class StepCaHostTests
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
         var builder = DistributedApplicationTestingBuilder.Create();
-        var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+        var k3s = builder.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2");
         var host = builder.AddStepCa("host-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
         // Host-only options before InCluster: nothing of the host target may survive for this CA.
         var cluster = builder.AddStepCa("cluster-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path).WithHostPort(9443);

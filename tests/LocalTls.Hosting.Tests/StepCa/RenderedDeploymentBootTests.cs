@@ -294,7 +294,7 @@ public class RenderedDeploymentBootTests
         }
 
         // The issuer's ACME server is the default provisioner's directory that just answered.
-        var issuer = new CertManagerIssuerResource("issuer") { Ca = ca };
+        var issuer = new AcmeIssuerResource("issuer") { Ca = ca };
         Assert.Equal(StepCaConfig.AcmeDirectoryUrl(process.PrimaryUrl!, ca.DefaultProvisionerName).AbsolutePath, issuer.AcmeServer.AbsolutePath);
         Assert.Equal(ca.ServiceHost, issuer.AcmeServer.Host);
         Assert.Equal(ca.Port, issuer.AcmeServer.Port);

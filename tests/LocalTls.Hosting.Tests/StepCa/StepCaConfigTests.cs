@@ -79,7 +79,7 @@ public class StepCaConfigTests
             Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromHours(48), DefaultTlsCertDuration = TimeSpan.FromMinutes(90) },
             Provisioners =
             [
-                new AcmeProvisionerOptions { ForceCN = true, Challenges = [AcmeChallengeType.Http01], Claims = null },
+                new AcmeProvisionerOptions { ForceCN = true, Challenges = [StepCaAcmeChallenge.Http01], Claims = null },
                 new AcmeProvisionerOptions { Name = "long-lived", Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromDays(365), DefaultTlsCertDuration = TimeSpan.FromDays(30) } },
             ],
         };
@@ -229,8 +229,8 @@ public class StepCaConfigTests
     [Fact]
     public void Challenge_names_are_the_acme_identifiers()
     {
-        Assert.Equal("http-01", StepCaConfig.ChallengeName(AcmeChallengeType.Http01));
-        Assert.Equal("dns-01", StepCaConfig.ChallengeName(AcmeChallengeType.Dns01));
-        Assert.Equal("tls-alpn-01", StepCaConfig.ChallengeName(AcmeChallengeType.TlsAlpn01));
+        Assert.Equal("http-01", StepCaConfig.ChallengeName(StepCaAcmeChallenge.Http01));
+        Assert.Equal("dns-01", StepCaConfig.ChallengeName(StepCaAcmeChallenge.Dns01));
+        Assert.Equal("tls-alpn-01", StepCaConfig.ChallengeName(StepCaAcmeChallenge.TlsAlpn01));
     }
 }

@@ -86,8 +86,8 @@ public class StepCaOptionsValidationTests
     public void Challenges_must_be_listed_once_each()
     {
         Assert.Contains("has no challenges: list at least one of Http01, Dns01, TlsAlpn01", SingleError(new StepCaOptions { Provisioners = [new() { Challenges = [] }] }));
-        Assert.Contains("lists challenge http-01 2 times: list it once", SingleError(new StepCaOptions { Provisioners = [new() { Challenges = [AcmeChallengeType.Http01, AcmeChallengeType.Http01] }] }));
-        Assert.Contains("is not an ACME challenge", SingleError(new StepCaOptions { Provisioners = [new() { Challenges = [(AcmeChallengeType)7] }] }));
+        Assert.Contains("lists challenge http-01 2 times: list it once", SingleError(new StepCaOptions { Provisioners = [new() { Challenges = [StepCaAcmeChallenge.Http01, StepCaAcmeChallenge.Http01] }] }));
+        Assert.Contains("is not an ACME challenge", SingleError(new StepCaOptions { Provisioners = [new() { Challenges = [(StepCaAcmeChallenge)7] }] }));
     }
 
     [Fact]

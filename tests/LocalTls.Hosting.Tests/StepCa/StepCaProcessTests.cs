@@ -126,7 +126,7 @@ public class StepCaProcessTests
         options.Claims = new StepCaClaimsOptions { MinTlsCertDuration = TimeSpan.FromMinutes(1), MaxTlsCertDuration = TimeSpan.FromHours(48), DefaultTlsCertDuration = TimeSpan.FromHours(12) };
         options.Provisioners =
         [
-            new AcmeProvisionerOptions { ForceCN = true, Challenges = [AcmeChallengeType.Http01, AcmeChallengeType.Dns01] },
+            new AcmeProvisionerOptions { ForceCN = true, Challenges = [StepCaAcmeChallenge.Http01, StepCaAcmeChallenge.Dns01] },
             new AcmeProvisionerOptions { Name = "long-lived", Claims = new() { MaxTlsCertDuration = TimeSpan.FromDays(365), DefaultTlsCertDuration = TimeSpan.FromDays(30) } },
         ];
         var files = StepCaFiles.Write(StepCaLayout.Host(temp.Path), options, TestCa.Default);

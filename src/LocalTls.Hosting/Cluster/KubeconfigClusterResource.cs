@@ -7,7 +7,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// certificates. Reached through a kubeconfig and context; its ingress address makes the sslip.io names.
 /// </summary>
 /// <param name="name">The resource name.</param>
-public sealed class K3sClusterResource(string name) : Resource(name)
+public sealed class KubeconfigClusterResource(string name) : Resource(name)
 {
     /// <summary>The ingress class k3s ships (Traefik).</summary>
     public const string DefaultIngressClassName = "traefik";

@@ -5,30 +5,30 @@ using LocalTls.Cluster;
 namespace Aspire.Hosting;
 
 /// <summary>Adds a Kubernetes cluster (k3s) that LocalTls provisions into.</summary>
-public static class K3sClusterBuilderExtensions
+public static class KubeconfigClusterBuilderExtensions
 {
     /// <summary>Adds a cluster reached through a kubeconfig (the current context unless one is named).</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
     /// <example>
     /// <code>
-    /// var k3s = builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");
+    /// var k3s = builder.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2");
     /// </code>
     /// </example>
-    public static IResourceBuilder<K3sClusterResource> AddK3sCluster(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    public static IResourceBuilder<KubeconfigClusterResource> AddKubeconfigCluster(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var resource = new K3sClusterResource(name);
-        return LocalTlsResources.Add(builder, resource, "K3sCluster", "Cloud", [new(LocalTlsProperties.IngressClass, resource.IngressClassName)]);
+        var resource = new KubeconfigClusterResource(name);
+        return LocalTlsResources.Add(builder, resource, "KubernetesCluster", "Cloud", [new(LocalTlsProperties.IngressClass, resource.IngressClassName)]);
     }
 
     /// <summary>Uses a kubeconfig file and, optionally, one of its contexts.</summary>
     /// <example>
     /// <code>
-    /// builder.AddK3sCluster("k3s").WithKubeconfig("~/.kube/colima.yaml", context: "colima");
+    /// builder.AddKubeconfigCluster("k3s").WithKubeconfig("~/.kube/colima.yaml", context: "colima");
     /// </code>
     /// </example>
-    public static IResourceBuilder<K3sClusterResource> WithKubeconfig(this IResourceBuilder<K3sClusterResource> builder, string path, string? context = null)
+    public static IResourceBuilder<KubeconfigClusterResource> WithKubeconfig(this IResourceBuilder<KubeconfigClusterResource> builder, string path, string? context = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -42,10 +42,10 @@ public static class K3sClusterBuilderExtensions
     /// <exception cref="ArgumentException">The text is not an IP address.</exception>
     /// <example>
     /// <code>
-    /// builder.AddK3sCluster("k3s").WithIngressAddress("192.168.5.2");   // app.192.168.5.2.sslip.io
+    /// builder.AddKubeconfigCluster("k3s").WithIngressAddress("192.168.5.2");   // app.192.168.5.2.sslip.io
     /// </code>
     /// </example>
-    public static IResourceBuilder<K3sClusterResource> WithIngressAddress(this IResourceBuilder<K3sClusterResource> builder, string address)
+    public static IResourceBuilder<KubeconfigClusterResource> WithIngressAddress(this IResourceBuilder<KubeconfigClusterResource> builder, string address)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.IngressAddress = ClusterRules.RequireIngressAddress(address, nameof(address));
@@ -55,10 +55,10 @@ public static class K3sClusterBuilderExtensions
     /// <summary>Sets the IngressClass for HTTP-01 solvers (k3s: <c>traefik</c>, ingress-nginx: <c>nginx</c>).</summary>
     /// <example>
     /// <code>
-    /// builder.AddK3sCluster("k3s").WithIngressClass("nginx");
+    /// builder.AddKubeconfigCluster("k3s").WithIngressClass("nginx");
     /// </code>
     /// </example>
-    public static IResourceBuilder<K3sClusterResource> WithIngressClass(this IResourceBuilder<K3sClusterResource> builder, string ingressClassName)
+    public static IResourceBuilder<KubeconfigClusterResource> WithIngressClass(this IResourceBuilder<KubeconfigClusterResource> builder, string ingressClassName)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.IngressClassName = KubernetesNames.RequireSubdomain(ingressClassName, "IngressClass name", nameof(ingressClassName));

@@ -15,7 +15,7 @@ public enum CertManagerIssuerKind
 /// server such as Let's Encrypt. Certificates and Ingresses name it; only the server differs between them.
 /// </summary>
 /// <param name="name">The resource name, also the issuer's Kubernetes name.</param>
-public sealed class CertManagerIssuerResource(string name) : Resource(name)
+public sealed class AcmeIssuerResource(string name) : Resource(name)
 {
     /// <summary>Let's Encrypt's production ACME directory.</summary>
     public const string LetsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory";
@@ -43,9 +43,6 @@ public sealed class CertManagerIssuerResource(string name) : Resource(name)
 
     /// <summary>The Secret for the ACME account key; default <c>{name}-account-key</c>.</summary>
     public string PrivateKeySecretName { get; set; } = $"{name}-account-key";
-
-    /// <summary>Whether an HTTP-01 Ingress solver is configured.</summary>
-    public bool Http01 { get; set; } = true;
 
     /// <summary>The solver's IngressClass; <see langword="null"/> for the cluster's (k3s: traefik).</summary>
     public string? IngressClassName { get; set; }

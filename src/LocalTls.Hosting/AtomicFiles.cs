@@ -1,4 +1,4 @@
-namespace LocalTls.Diagnostics;
+namespace LocalTls;
 
 /// <summary>One file to write: its path, its text (or bytes), and whether it is secret (mode 0600 on Unix).</summary>
 internal readonly record struct FileToWrite(string Path, string Content, bool Secret = false, byte[]? Bytes = null);

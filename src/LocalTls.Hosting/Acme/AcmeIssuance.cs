@@ -3,7 +3,7 @@ using LocalTls.Pki;
 
 namespace LocalTls.Acme;
 
-/// <summary>Settings for <see cref="AcmeIssuer.IssueAsync"/>.</summary>
+/// <summary>Settings for <see cref="AcmeIssuance.IssueAsync"/>.</summary>
 public sealed class AcmeIssueOptions
 {
     /// <summary>The ACME directory URL, e.g. <c>https://127.0.0.1:9000/acme/acme/directory</c>.</summary>
@@ -38,7 +38,7 @@ public sealed class AcmeIssueOptions
 /// Issues certificates from an ACME server (e.g. step-ca) in one call, keeping the account key in the CA store
 /// so later issuances reuse the same account.
 /// </summary>
-public static class AcmeIssuer
+public static class AcmeIssuance
 {
     /// <summary>
     /// Issues a certificate for <paramref name="names"/>: loads or creates the account key, finds or creates the
@@ -55,7 +55,7 @@ public static class AcmeIssuer
     /// <example>
     /// <code>
     /// await using var dns = SslipDnsServer.Start();            // step-ca runs with --resolver 127.0.0.1:53535
-    /// var issued = await AcmeIssuer.IssueAsync(["*.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(dns), new AcmeIssueOptions
+    /// var issued = await AcmeIssuance.IssueAsync(["*.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(dns), new AcmeIssueOptions
     /// {
     ///     DirectoryUrl = new Uri("https://127.0.0.1:9000/acme/acme/directory"),
     ///     Client = new AcmeClientOptions { TrustedRootsPem = File.ReadAllText("root_ca.crt") },
