@@ -26,6 +26,7 @@ internal static class LocalTlsWiring
         builder.Services.TryAddSingleton(_ => new StepCaLocator());
         builder.Services.TryAddSingleton<HostTarget>();
         builder.Services.TryAddSingleton<CertificateHostRunner>();
+        builder.Services.TryAddSingleton<Cluster.ClusterTarget>();
         LocalTlsPublishing.Register(builder);
         builder.Eventing.Subscribe<BeforeStartEvent>((e, ct) =>
         {
@@ -33,6 +34,7 @@ internal static class LocalTlsWiring
             {
                 e.Services.GetRequiredService<HostTarget>().Wire(builder, e.Model);
                 ClusterPlacement.ShowTargets(builder, e.Model);
+                e.Services.GetRequiredService<Cluster.ClusterTarget>().Wire(builder, e.Model);
             }
 
             return Task.CompletedTask;
@@ -43,6 +45,11 @@ internal static class LocalTlsWiring
     public static void AddHealthCheck(IDistributedApplicationBuilder builder, StepCaResource ca) =>
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             StepCaHealthCheck.Key(ca), services => new StepCaHealthCheck(services.GetRequiredService<HostTarget>(), ca), failureStatus: null, tags: null));
+
+    /// <summary>The <c>/readyz</c> check of a cluster, registered before the app is built.</summary>
+    public static void AddHealthCheck(IDistributedApplicationBuilder builder, KubeconfigClusterResource cluster) =>
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            Cluster.ClusterHealthCheck.Key(cluster), services => new Cluster.ClusterHealthCheck(services.GetRequiredService<Cluster.ClusterTarget>(), cluster), failureStatus: null, tags: null));
 
     private sealed class Marker;
 }

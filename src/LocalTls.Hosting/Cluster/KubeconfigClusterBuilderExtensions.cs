@@ -19,6 +19,8 @@ public static class KubeconfigClusterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var resource = new KubeconfigClusterResource(name);
+        LocalTlsWiring.Ensure(builder);
+        LocalTlsWiring.AddHealthCheck(builder, resource);
         return LocalTlsResources.Add(builder, resource, "KubernetesCluster", "Cloud", [new(LocalTlsProperties.IngressClass, resource.IngressClassName)]);
     }
 

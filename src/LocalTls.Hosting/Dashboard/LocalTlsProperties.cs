@@ -24,4 +24,18 @@ internal static class LocalTlsProperties
     public const string Files = "localtls.files";
     public const string ProcessId = "localtls.pid";
     public const string Executable = "localtls.executable";
+    public const string Context = "localtls.context";
+    public const string KubernetesVersion = "localtls.kubernetesVersion";
+    public const string Nodes = "localtls.nodes";
+    public const string DiscoveredIngressClass = "localtls.discoveredIngressClass";
+    public const string IngressAddress = "localtls.ingressAddress";
+    public const string Pod = "localtls.pod";
+    public const string PodPhase = "localtls.podPhase";
+    public const string Restarts = "localtls.restarts";
+    public const string Reason = "localtls.reason";
+    public const string Message = "localtls.message";
+    public const string AcmeAccount = "localtls.acmeAccount";
+    public const string Revision = "localtls.revision";
+    public const string FailedIssuanceAttempts = "localtls.failedIssuanceAttempts";
+    public const string LastFailureTime = "localtls.lastFailureTime";
 }

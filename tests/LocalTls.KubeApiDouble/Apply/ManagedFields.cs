@@ -141,6 +141,14 @@ internal static class ManagedFields
     public static (JsonObject Content, List<ManagedEntry> Entries) Apply(
         JsonObject live, List<ManagedEntry> entries, JsonObject applied, ManagedEntry me, bool force, SchemaCursor? schema)
     {
+        var untouched = entries.Where(e => e.Subresource != me.Subresource).ToList();
+        var (content, result) = ApplySameSubresource(live, [.. entries.Where(e => e.Subresource == me.Subresource)], applied, me, force, schema);
+        return (content, [.. untouched, .. result]);
+    }
+
+    private static (JsonObject Content, List<ManagedEntry> Entries) ApplySameSubresource(
+        JsonObject live, List<ManagedEntry> entries, JsonObject applied, ManagedEntry me, bool force, SchemaCursor? schema)
+    {
         var appliedSet = FieldSet.OfApplied(applied, schema);
         var mine = entries.FirstOrDefault(e => e.SameOwner(me));
         var others = entries.Where(e => !e.SameOwner(me)).Select(e => e with { Fields = e.Fields.Clone() }).ToList();
@@ -212,6 +220,13 @@ internal static class ManagedFields
     /// leave every other manager (an update never conflicts); removed fields leave every manager.
     /// </summary>
     public static List<ManagedEntry> Update(JsonObject live, List<ManagedEntry> entries, JsonObject updated, ManagedEntry me, SchemaCursor? schema)
+    {
+        // A write through one subresource only sees that subresource's fields: entries of the others stay as they are.
+        var untouched = entries.Where(e => e.Subresource != me.Subresource).ToList();
+        return [.. untouched, .. UpdateSameSubresource(live, [.. entries.Where(e => e.Subresource == me.Subresource)], updated, me, schema)];
+    }
+
+    private static List<ManagedEntry> UpdateSameSubresource(JsonObject live, List<ManagedEntry> entries, JsonObject updated, ManagedEntry me, SchemaCursor? schema)
     {
         var changes = FieldSet.OfChanges(live, updated, schema);
         var result = new List<ManagedEntry>();

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Aspire.Hosting.ApplicationModel;
+using k8s;
+using Microsoft.Extensions.Logging;
+
+namespace LocalTls.Cluster;
+
+/// <summary>
+/// Shows cert-manager's own status on the dashboard, by watch: an issuer's Ready condition (reason and message), a
+/// certificate's Ready/Issuing, expiry, renewal time, revision and failures. A dropped watch resumes from the last
+/// resourceVersion; 410 Gone lists again.
+/// </summary>
+internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificationService notifications, ILogger logger)
+{
+    public Task WatchIssuersAsync(IReadOnlyList<AcmeIssuerResource> issuers, CancellationToken stopping)
+    {
+        var cluster = issuers.Where(i => i.Kind == CertManagerIssuerKind.ClusterIssuer).ToDictionary(i => i.Name);
+        var namespaced = issuers.Where(i => i.Kind == CertManagerIssuerKind.Issuer).ToDictionary(i => (i.Namespace!, i.Name));
+        return Task.WhenAll(
+            cluster.Count == 0 ? Task.CompletedTask : WatchAsync("/apis/cert-manager.io/v1/clusterissuers", obj => cluster.GetValueOrDefault(Name(obj)), PublishIssuerAsync, stopping),
+            namespaced.Count == 0 ? Task.CompletedTask : WatchAsync("/apis/cert-manager.io/v1/issuers", obj => namespaced.GetValueOrDefault((Namespace(obj), Name(obj))), PublishIssuerAsync, stopping));
+    }
+
+    public Task WatchCertificatesAsync(IReadOnlyList<CertificateResource> certificates, CancellationToken stopping)
+    {
+        var byName = certificates.ToDictionary(c => (c.Namespace, c.Name));
+        return byName.Count == 0 ? Task.CompletedTask : WatchAsync("/apis/cert-manager.io/v1/certificates", obj => byName.GetValueOrDefault((Namespace(obj), Name(obj))), PublishCertificateAsync, stopping);
+    }
+
+    private static string Name(JsonObject obj) => (string?)obj["metadata"]?["name"] ?? "";
+
+    private static string Namespace(JsonObject obj) => (string?)obj["metadata"]?["namespace"] ?? "";
+
+    private static JsonObject? Condition(JsonObject obj, string type) =>
+        (obj["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type);
+
+    private Task PublishIssuerAsync(AcmeIssuerResource issuer, JsonObject obj)
+    {
+        var ready = Condition(obj, "Ready");
+        var isReady = (string?)ready?["status"] == "True";
+        var reason = (string?)ready?["reason"];
+        var message = (string?)ready?["message"];
+        return notifications.PublishUpdateAsync(issuer, s => s with
+        {
+            State = ready is null
+                ? new ResourceStateSnapshot("Pending", KnownResourceStateStyles.Info)
+                : isReady ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success) : new ResourceStateSnapshot("Failed", KnownResourceStateStyles.Error),
+            StartTimeStamp = isReady ? s.StartTimeStamp ?? DateTime.UtcNow : s.StartTimeStamp,
+            Properties = s.Properties
+                .With(LocalTlsProperties.Reason, reason)
+                .With(LocalTlsProperties.Message, message)
+                .With(LocalTlsProperties.AcmeAccount, (string?)obj["status"]?["acme"]?["uri"])
+                .With(LocalTlsProperties.Problem, isReady || ready is null ? null : $"{reason}: {message}"),
+        });
+    }
+
+    private Task PublishCertificateAsync(CertificateResource certificate, JsonObject obj)
+    {
+        var ready = Condition(obj, "Ready");
+        var issuing = Condition(obj, "Issuing");
+        var status = obj["status"];
+        var isReady = (string?)ready?["status"] == "True";
+        var isIssuing = (string?)issuing?["status"] == "True";
+        var failures = (long?)status?["failedIssuanceAttempts"];
+        var state = isIssuing
+            ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : isReady ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+            : ready is null ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : new ResourceStateSnapshot("Failed", KnownResourceStateStyles.Error);
+        DateTime? notBefore = DateTime.TryParse((string?)status?["notBefore"], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var nb) ? nb : null;
+        return notifications.PublishUpdateAsync(certificate, s => s with
+        {
+            State = state,
+            StartTimeStamp = notBefore ?? s.StartTimeStamp,
+            Properties = s.Properties
+                .With(LocalTlsProperties.NotAfter, (string?)status?["notAfter"])
+                .With(LocalTlsProperties.RenewalTime, (string?)status?["renewalTime"])
+                .With(LocalTlsProperties.Revision, (long?)status?["revision"])
+                .With(LocalTlsProperties.FailedIssuanceAttempts, failures)
+                .With(LocalTlsProperties.LastFailureTime, (string?)status?["lastFailureTime"])
+                .With(LocalTlsProperties.Reason, (string?)(isIssuing ? issuing : ready)?["reason"])
+                .With(LocalTlsProperties.Message, (string?)(isIssuing ? issuing : ready)?["message"])
+                .With(LocalTlsProperties.Problem, state.Text == "Failed" ? $"{(string?)ready?["reason"]}: {(string?)ready?["message"]}" : null),
+        });
+    }
+
+    /// <summary>List, then watch from the list's resourceVersion; resume after a drop, relist on 410 Gone.</summary>
+    private async Task WatchAsync<T>(string path, Func<JsonObject, T?> find, Func<T, JsonObject, Task> publish, CancellationToken stopping)
+        where T : class
+    {
+        var http = ((Kubernetes)client).HttpClient;
+        var baseUri = ((Kubernetes)client).BaseUri;
+        string? resourceVersion = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (resourceVersion is null)
+                {
+                    var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUri, path), stopping))!.AsObject();
+                    resourceVersion = (string?)list["metadata"]?["resourceVersion"];
+                    foreach (var item in (list["items"] as JsonArray ?? []).OfType<JsonObject>())
+                    {
+                        if (find(item) is { } resource)
+                        {
+                            await publish(resource, item);
+                        }
+                    }
+                }
+
+                var url = new Uri(baseUri, $"{path}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion ?? "")}");
+                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, stopping);
+                if (response.StatusCode == HttpStatusCode.Gone)
+                {
+                    resourceVersion = null;
+                    continue;
+                }
+
+                response.EnsureSuccessStatusCode();
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stopping));
+                while (await reader.ReadLineAsync(stopping) is { } line)
+                {
+                    if (line.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    var e = JsonNode.Parse(line)!.AsObject();
+                    var type = (string?)e["type"];
+                    var obj = e["object"] as JsonObject;
+                    if (type == "ERROR")
+                    {
+                        // 410 Gone: the resourceVersion is too old; list again.
+                        resourceVersion = (long?)obj?["code"] == 410 ? null : resourceVersion;
+                        break;
+                    }
+
+                    resourceVersion = (string?)obj?["metadata"]?["resourceVersion"] ?? resourceVersion;
+                    if (type is "ADDED" or "MODIFIED" && obj is not null && find(obj) is { } resource)
+                    {
+                        await publish(resource, obj);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or System.Text.Json.JsonException)
+            {
+                logger.LogDebug("The watch of {Path} dropped ({Message}); resuming.", path, ex.Message);
+            }
+
+            // Not a poll: a pause before resuming a watch that ended or dropped.
+            await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+        }
+    }
+}

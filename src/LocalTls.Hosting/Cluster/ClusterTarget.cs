@@ -1,0 +1,452 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using LocalTls.StepCa;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalTls.Cluster;
+
+/// <summary>
+/// The cluster target at run time: connects to each cluster, applies the renderers' objects with server-side apply
+/// (field manager <c>localtls</c>) in dependency order, waits for step-ca's rollout and <c>/health</c> through the API
+/// server's service proxy, gates on cert-manager, applies issuers and certificates, and shows their cert-manager
+/// status on the dashboard by watch.
+/// </summary>
+internal sealed class ClusterTarget(ResourceNotificationService notifications, ILogger<ClusterTarget> logger, IHostApplicationLifetime lifetime)
+{
+    public const string FieldManager = "localtls";
+    public const string RenewCommand = "localtls-renew";
+
+    /// <summary>How long to wait between attempts while something is not there yet (no watch can tell).</summary>
+    internal static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<KubeconfigClusterResource, ClusterConnection> _connections = new();
+
+    public const string InstallCertManager = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml";
+
+    public ClusterConnection? Connection(KubeconfigClusterResource cluster) => _connections.TryGetValue(cluster, out var c) ? c : null;
+
+    public void Wire(IDistributedApplicationBuilder builder, DistributedApplicationModel model)
+    {
+        foreach (var cluster in model.Resources.OfType<KubeconfigClusterResource>().ToList())
+        {
+            builder.CreateResourceBuilder(cluster)
+                .WithHealthCheck(ClusterHealthCheck.Key(cluster))
+                .OnInitializeResource((r, e, ct) =>
+                {
+                    _ = Task.Run(() => RunAsync(r, model, lifetime.ApplicationStopping), CancellationToken.None);
+                    return Task.CompletedTask;
+                });
+        }
+
+        foreach (var certificate in model.Resources.OfType<CertificateResource>().Where(c => c.HostDirectory is null && c.Issuer is not null))
+        {
+            builder.CreateResourceBuilder(certificate).WithCommand(RenewCommand, "Renew", async context =>
+            {
+                var cluster = ClusterOf(model, certificate);
+                if (cluster is null || Connection(cluster) is not { } connection)
+                {
+                    return CommandResults.Failure("The cluster is not connected yet.");
+                }
+
+                try
+                {
+                    await RequestRenewalAsync(connection.Client, certificate, context.CancellationToken);
+                    return CommandResults.Success();
+                }
+                catch (HttpOperationException ex)
+                {
+                    return CommandResults.Failure($"cert-manager's Certificate could not be marked for renewal: {ex.Response.Content}");
+                }
+            }, new CommandOptions
+            {
+                Description = "Ask cert-manager to issue this certificate again now (as 'cmctl renew' does), e.g. after failures made it back off.",
+                IconName = "ArrowSync",
+                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "Failed" or "Issuing" ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            });
+        }
+    }
+
+    private static KubeconfigClusterResource? ClusterOf(DistributedApplicationModel model, CertificateResource certificate) =>
+        certificate.Hostnames.Select(h => h.Cluster).FirstOrDefault(c => c is not null)
+        ?? certificate.Issuer?.Ca?.Cluster
+        ?? model.Resources.OfType<KubeconfigClusterResource>().FirstOrDefault();
+
+    private async Task RunAsync(KubeconfigClusterResource cluster, DistributedApplicationModel model, CancellationToken stopping)
+    {
+        try
+        {
+            var connection = await ConnectAsync(cluster, model, stopping);
+            await ProvisionAsync(cluster, connection, model, stopping);
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            // The app is stopping: what failed is the app going away.
+        }
+        catch (Exception ex)
+        {
+            // Every failure ends in a visible state.
+            logger.LogError(ex, "The cluster target for '{Cluster}' stopped: {Message}", cluster.Name, ex.Message);
+            await notifications.PublishUpdateAsync(cluster, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+            });
+        }
+    }
+
+    private async Task<ClusterConnection> ConnectAsync(KubeconfigClusterResource cluster, DistributedApplicationModel model, CancellationToken stopping)
+    {
+        await notifications.PublishUpdateAsync(cluster, s => s with { State = KnownResourceStates.Starting });
+        while (true)
+        {
+            try
+            {
+                var connection = await ClusterConnector.ConnectAsync(cluster, stopping);
+                _connections[cluster] = connection;
+                // Discovered values fill in what the model leaves open; explicit ones win.
+                cluster.IngressAddress ??= connection.IngressAddress;
+                await notifications.PublishUpdateAsync(cluster, s => s with
+                {
+                    State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                    StartTimeStamp = DateTime.UtcNow,
+                    Properties = s.Properties
+                        .With(LocalTlsProperties.Server, connection.Server.ToString())
+                        .With(LocalTlsProperties.Context, connection.Context)
+                        .With(LocalTlsProperties.KubernetesVersion, connection.Version)
+                        .With(LocalTlsProperties.Nodes, connection.Nodes)
+                        .With(LocalTlsProperties.IngressClass, cluster.IngressClassName)
+                        .With(LocalTlsProperties.DiscoveredIngressClass, connection.IngressClass ?? "none")
+                        .With(LocalTlsProperties.IngressAddress, cluster.IngressAddress?.ToString())
+                        .With(LocalTlsProperties.Problem, null),
+                });
+                foreach (var host in model.Resources.OfType<SslipHostnameResource>().Where(h => h.Cluster == cluster && h.Hostname is not null))
+                {
+                    await notifications.PublishUpdateAsync(host, s => s with
+                    {
+                        State = new ResourceStateSnapshot(KnownResourceStates.Active, KnownResourceStateStyles.Success),
+                        Urls = [new UrlSnapshot("https", $"https://{host.Hostname}", IsInternal: false)],
+                        Properties = s.Properties.With(LocalTlsProperties.Hostname, host.Hostname),
+                    });
+                }
+
+                if (connection.IngressClass is null)
+                {
+                    logger.LogWarning("The cluster '{Cluster}' has no IngressClass: HTTP-01 challenges cannot be answered. On k3s started without Traefik, install one, e.g. 'helm install traefik traefik/traefik -n kube-system'.", cluster.Name);
+                }
+
+                return connection;
+            }
+            catch (ClusterUnavailableException ex)
+            {
+                await notifications.PublishUpdateAsync(cluster, s => s with
+                {
+                    State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                    Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+                });
+                logger.LogWarning("{Problem} Retrying in {Interval}.", ex.Message, RetryInterval);
+                await Task.Delay(RetryInterval, stopping);
+            }
+        }
+    }
+
+    private async Task ProvisionAsync(KubeconfigClusterResource cluster, ClusterConnection connection, DistributedApplicationModel model, CancellationToken stopping)
+    {
+        var cas = model.Resources.OfType<StepCaResource>().Where(c => c.Cluster == cluster).ToList();
+        var passwords = new Dictionary<StepCaResource, string?>();
+        foreach (var ca in cas)
+        {
+            passwords[ca] = ca.KeyPassword is null ? null : await ca.KeyPassword.GetValueAsync(stopping);
+        }
+
+        var resources = model.Resources.Where(r => r is not StepCaResource ca || ca.Cluster == cluster).ToList();
+        var set = ClusterManifests.Render(resources, production: false, ca => StepCaMaterial.Load(ca), ca => passwords[ca]);
+        var caObjects = set.Objects.Where(o => o is not (CertManager.ClusterIssuer or CertManager.Issuer or CertManager.Certificate or V1Ingress)).ToList();
+        var issuerObjects = set.Objects.Where(o => o is CertManager.ClusterIssuer or CertManager.Issuer).ToList();
+        var rest = set.Objects.Except(caObjects).Except(issuerObjects).ToList();
+
+        foreach (var ca in cas)
+        {
+            await notifications.PublishUpdateAsync(ca, s => s with
+            {
+                State = new ResourceStateSnapshot("Applying", KnownResourceStateStyles.Info),
+                Properties = s.Properties.With(LocalTlsProperties.AcmeDirectory, StepCaConfig.AcmeDirectoryUrl(ca.ClusterUrl, ca.DefaultProvisionerName).ToString()),
+            });
+        }
+
+        foreach (var obj in caObjects)
+        {
+            await ApplyAsync(connection.Client, obj, stopping);
+        }
+
+        foreach (var ca in cas)
+        {
+            await WaitForStepCaAsync(connection.Client, ca, stopping);
+        }
+
+        var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
+        var certificates = model.Resources.OfType<CertificateResource>().Where(c => c.HostDirectory is null && c.Issuer is not null).ToList();
+        await WaitForCertManagerAsync(connection.Client, [.. issuers, .. certificates], stopping);
+        foreach (var obj in issuerObjects.Concat(rest))
+        {
+            await ApplyAsync(connection.Client, obj, stopping);
+        }
+
+        foreach (var issuer in issuers)
+        {
+            await notifications.PublishUpdateAsync(issuer, s => s with { State = new ResourceStateSnapshot("Pending", KnownResourceStateStyles.Info), Properties = s.Properties.With(LocalTlsProperties.Problem, null) });
+        }
+
+        foreach (var certificate in certificates)
+        {
+            await notifications.PublishUpdateAsync(certificate, s => s with { State = new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info), Properties = s.Properties.With(LocalTlsProperties.Problem, null) });
+        }
+
+        var watcher = new ClusterStatusWatcher(connection.Client, notifications, logger);
+        await Task.WhenAll(
+            watcher.WatchIssuersAsync(issuers, stopping),
+            watcher.WatchCertificatesAsync(certificates, stopping));
+    }
+
+    /// <summary>Server-side apply of one rendered object; force only on objects carrying LocalTls's managed-by label.</summary>
+    internal static async Task<string?> ApplyAsync(IKubernetes client, IKubernetesObject obj, CancellationToken cancellationToken)
+    {
+        var json = ClusterConnector.ToJson(obj);
+        var name = (string)json["metadata"]!["name"]!;
+        var ns = (string?)json["metadata"]!["namespace"];
+        var ours = (string?)json["metadata"]?["labels"]?["app.kubernetes.io/managed-by"] == StepCaKubernetesRenderer.ManagedBy;
+        var patch = new V1Patch(json.ToJsonString(), V1Patch.PatchType.ApplyPatch);
+        bool? force = ours ? true : null;
+        return obj switch
+        {
+            V1Namespace => (await client.CoreV1.PatchNamespaceAsync(patch, name, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1ConfigMap => (await client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1Secret => (await client.CoreV1.PatchNamespacedSecretAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1PersistentVolumeClaim => (await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1Service => (await client.CoreV1.PatchNamespacedServiceAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1Deployment => (await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            V1Ingress => (await client.NetworkingV1.PatchNamespacedIngressAsync(patch, name, ns, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)).Metadata.ResourceVersion,
+            _ => await ApplyCustomAsync(client, json, patch, name, ns, force, cancellationToken),
+        };
+    }
+
+    private static async Task<string?> ApplyCustomAsync(IKubernetes client, JsonObject json, V1Patch patch, string name, string? ns, bool? force, CancellationToken cancellationToken)
+    {
+        var (group, version) = SplitApiVersion((string)json["apiVersion"]!);
+        var plural = ((string)json["kind"]!).ToLowerInvariant() + "s";
+        var result = ns is null
+            ? await client.CustomObjects.PatchClusterCustomObjectAsync(patch, group, version, plural, name, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken)
+            : await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, group, version, ns, plural, name, fieldManager: FieldManager, force: force, cancellationToken: cancellationToken);
+        return (string?)JsonNode.Parse(KubernetesJson.Serialize(result))?["metadata"]?["resourceVersion"];
+    }
+
+    internal static (string Group, string Version) SplitApiVersion(string apiVersion)
+    {
+        var parts = apiVersion.Split('/');
+        return parts.Length == 2 ? (parts[0], parts[1]) : ("", parts[0]);
+    }
+
+    /// <summary>Waits for the Deployment's rollout (by watch), then for <c>/health</c> through the service proxy.</summary>
+    private async Task WaitForStepCaAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
+    {
+        await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot("Rolling out", KnownResourceStateStyles.Info) });
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
+        while (!RolledOut(deployment))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(RetryInterval * 6);
+            try
+            {
+                await foreach (var (_, changed) in client.AppsV1.WatchListNamespacedDeploymentAsync(ca.Namespace, fieldSelector: $"metadata.name={ca.ServiceName}", resourceVersion: deployment.Metadata.ResourceVersion, cancellationToken: timeout.Token))
+                {
+                    deployment = changed;
+                    if (RolledOut(deployment))
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
+                await PublishPodStateAsync(client, ca, stopping);
+            }
+        }
+
+        string? problem = null;
+        while (true)
+        {
+            try
+            {
+                using var stream = await client.CoreV1.ConnectGetNamespacedServiceProxyWithPathAsync($"https:{ca.ServiceName}:{ca.Port}", ca.Namespace, "health", cancellationToken: stopping);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                var body = await reader.ReadToEndAsync(stopping);
+                if (body.Contains("\"ok\"", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                problem = $"step-ca answered /health with {body.Trim()}";
+            }
+            catch (HttpOperationException ex)
+            {
+                problem = $"step-ca's /health through the service proxy answered {(int)ex.Response.StatusCode}: {ex.Response.Content}";
+            }
+
+            await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot("Unhealthy", KnownResourceStateStyles.Warn), Properties = s.Properties.With(LocalTlsProperties.Problem, problem) });
+            await Task.Delay(RetryInterval, stopping);
+        }
+
+        await PublishPodStateAsync(client, ca, stopping);
+        await notifications.PublishUpdateAsync(ca, s => s with
+        {
+            State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+            StartTimeStamp = DateTime.UtcNow,
+            Properties = s.Properties
+                .With(LocalTlsProperties.Image, deployment.Spec.Template.Spec.Containers.FirstOrDefault()?.Image)
+                .With(LocalTlsProperties.Namespace, ca.Namespace)
+                .With(LocalTlsProperties.Fingerprint, StepCaMaterial.Load(ca).RootFingerprint)
+                .With(LocalTlsProperties.Problem, null),
+        });
+    }
+
+    private static bool RolledOut(V1Deployment d) =>
+        d.Status is { } status && status.ObservedGeneration >= d.Metadata.Generation && (status.ReadyReplicas ?? 0) >= (d.Spec.Replicas ?? 1) && (status.UpdatedReplicas ?? 0) >= (d.Spec.Replicas ?? 1);
+
+    private async Task PublishPodStateAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
+    {
+        var pods = await client.CoreV1.ListNamespacedPodAsync(ca.Namespace, labelSelector: $"app.kubernetes.io/instance={ca.Name}", cancellationToken: stopping);
+        var pod = pods.Items.OrderByDescending(p => p.Metadata.CreationTimestamp).FirstOrDefault();
+        var container = pod?.Status?.ContainerStatuses?.FirstOrDefault();
+        await notifications.PublishUpdateAsync(ca, s => s with
+        {
+            Properties = s.Properties
+                .With(LocalTlsProperties.Pod, pod?.Metadata.Name)
+                .With(LocalTlsProperties.PodPhase, pod?.Status?.Phase)
+                .With(LocalTlsProperties.Restarts, container?.RestartCount),
+        });
+    }
+
+    /// <summary>
+    /// cert-manager is usable when its CRDs are Established and its webhook answers: a dry-run CertificateRequest
+    /// comes back with the user fields the mutating webhook fills, as cert-manager's own API checker tests it.
+    /// </summary>
+    private async Task WaitForCertManagerAsync(IKubernetes client, IReadOnlyList<IResource> waiting, CancellationToken stopping)
+    {
+        string? last = null;
+        while (true)
+        {
+            var problem = await CertManagerProblemAsync(client, stopping);
+            if (problem is null)
+            {
+                return;
+            }
+
+            if (problem != last)
+            {
+                logger.LogWarning("{Problem}", problem);
+                foreach (var resource in waiting)
+                {
+                    await notifications.PublishUpdateAsync(resource, s => s with
+                    {
+                        State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info),
+                        Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
+                    });
+                }
+
+                last = problem;
+            }
+
+            await Task.Delay(RetryInterval, stopping);
+        }
+    }
+
+    internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken)
+    {
+        foreach (var crd in new[] { "certificates.cert-manager.io", "clusterissuers.cert-manager.io", "issuers.cert-manager.io", "certificaterequests.cert-manager.io" })
+        {
+            try
+            {
+                var found = await client.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd, cancellationToken: cancellationToken);
+                if (found.Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") != true)
+                {
+                    return $"Waiting for cert-manager: the CRD {crd} is not Established yet.";
+                }
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return $"Waiting for cert-manager: it is not installed (no CRD {crd}). Install it with: {InstallCertManager}";
+            }
+        }
+
+        var request = new JsonObject
+        {
+            ["apiVersion"] = "cert-manager.io/v1",
+            ["kind"] = "CertificateRequest",
+            ["metadata"] = new JsonObject { ["generateName"] = "localtls-check-", ["namespace"] = "default" },
+            ["spec"] = new JsonObject
+            {
+                ["issuerRef"] = new JsonObject { ["name"] = "localtls-check", ["kind"] = "ClusterIssuer" },
+                ["request"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(DryRunCsr())),
+            },
+        };
+        try
+        {
+            var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(request, "cert-manager.io", "v1", "default", "certificaterequests", dryRun: "All", fieldManager: FieldManager, cancellationToken: cancellationToken);
+            var spec = JsonNode.Parse(KubernetesJson.Serialize(created))?["spec"];
+            return spec?["username"] is null
+                ? "Waiting for cert-manager: its webhook did not fill in the request's user fields yet (the webhook is not running or its configuration is not registered). Check 'kubectl -n cert-manager get pods'."
+                : null;
+        }
+        catch (HttpOperationException ex)
+        {
+            var text = ex.Response.Content ?? ex.Message;
+            return text.Contains("x509", StringComparison.OrdinalIgnoreCase)
+                ? $"Waiting for cert-manager: its webhook's CA bundle is not injected yet ({Shorten(text)}). This settles within a minute of installing cert-manager."
+                : text.Contains("connection refused", StringComparison.OrdinalIgnoreCase) || text.Contains("no endpoints", StringComparison.OrdinalIgnoreCase) || text.Contains("not found", StringComparison.OrdinalIgnoreCase)
+                    ? $"Waiting for cert-manager: its webhook is not answering ({Shorten(text)}). Check 'kubectl -n cert-manager get pods'."
+                    : $"Waiting for cert-manager: the dry-run CertificateRequest was refused ({Shorten(text)}).";
+        }
+    }
+
+    private static string Shorten(string text) => text.Length > 300 ? text[..300] + "…" : text;
+
+    // A throwaway CSR for the dry run only: the webhook checks that spec.request parses as a PEM CSR.
+    private static string DryRunCsr()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localtls-check", key, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
+    }
+
+    /// <summary>cmctl renew's semantics: the Issuing condition set to True through the status subresource.</summary>
+    internal static async Task RequestRenewalAsync(IKubernetes client, CertificateResource certificate, CancellationToken cancellationToken)
+    {
+        var current = JsonNode.Parse(KubernetesJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectStatusAsync("cert-manager.io", "v1", certificate.Namespace, "certificates", certificate.Name, cancellationToken)))!.AsObject();
+        var status = current["status"] as JsonObject ?? new JsonObject();
+        var conditions = status["conditions"] as JsonArray ?? new JsonArray();
+        foreach (var existing in conditions.Where(c => (string?)c?["type"] == "Issuing").ToList())
+        {
+            conditions.Remove(existing);
+        }
+
+        conditions.Add(new JsonObject
+        {
+            ["type"] = "Issuing",
+            ["status"] = "True",
+            ["reason"] = "ManuallyTriggered",
+            ["message"] = "Certificate re-issuance manually triggered",
+            ["lastTransitionTime"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        status["conditions"] = conditions;
+        current["status"] = status;
+        await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(current, "cert-manager.io", "v1", certificate.Namespace, "certificates", certificate.Name, cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using k8s;
+using LocalTls.Cluster;
+using LocalTls.KubeApiDouble;
+using LocalTls.Tests.KubeApi;
+using LocalTls.Tests.StepCa;
+using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
+
+namespace LocalTls.Tests.Cluster;
+
+/// <summary>
+/// The cluster target at run time, against the Kubernetes API double with the real step-ca behind it (the double's
+/// kubelet stand-in runs the applied Deployment): connect, server-side apply, rollout and /health through the service
+/// proxy, the cert-manager gate, and an unchanged re-run that changes nothing.
+/// </summary>
+public class ClusterTargetTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
+
+    private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var k3s = builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig).WithIngressAddress("192.168.5.2");
+        var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithCaStore(caStore).InCluster(k3s);
+        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
+        builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer);
+        return builder;
+    }
+
+    [Fact]
+    public async Task Run_mode_provisions_step_ca_into_the_cluster_shows_it_running_and_waits_for_cert_manager_with_the_install_command()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var cluster = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Equal("kube-api-double", Property(cluster, "localtls.context"));
+        Assert.NotNull(Property(cluster, "localtls.kubernetesVersion"));
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("k3s", Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        var ca = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        Assert.Equal("https://step-ca.step-ca.svc.cluster.local:9000/acme/acme/directory", Property(ca, "localtls.acmeDirectory"));
+        Assert.Equal(new LocalTls.Pki.CaStore(dir.Combine("caroot")).Load().RootFingerprint, Property(ca, "localtls.rootFingerprint"));
+        Assert.Equal("Running", Property(ca, "localtls.podPhase"));
+
+        // Without cert-manager, issuers and certificates wait and say how to install it; nothing of theirs is applied.
+        var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text == KnownResourceStates.Waiting && Property(e, "localtls.problem") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Contains("not installed", Property(issuer, "localtls.problem"));
+        Assert.Contains(ClusterTarget.InstallCertManager, Property(issuer, "localtls.problem"));
+        var certificate = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Waiting, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Contains("cert-manager", Property(certificate, "localtls.problem"));
+
+        var client = server.CreateClient();
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("step-ca", "step-ca", cancellationToken: Ct);
+        Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == ClusterTarget.FieldManager && f.Operation == "Apply");
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync("step-ca-secrets", "step-ca", cancellationToken: Ct);
+        Assert.DoesNotContain(secret.Data.Keys, k => k.Contains("root_ca_key", StringComparison.Ordinal));
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task An_unchanged_model_run_again_changes_nothing_in_the_cluster()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        async Task RunOnceAsync()
+        {
+            await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+            await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+            await app.StopAsync(Ct);
+        }
+
+        await RunOnceAsync();
+        var client = server.CreateClient();
+        async Task<string[]> VersionsAsync() =>
+        [
+            (await client.CoreV1.ReadNamespaceAsync("step-ca", cancellationToken: Ct)).Metadata.ResourceVersion,
+            (await client.CoreV1.ReadNamespacedConfigMapAsync("step-ca-config", "step-ca", cancellationToken: Ct)).Metadata.ResourceVersion,
+            (await client.CoreV1.ReadNamespacedSecretAsync("step-ca-secrets", "step-ca", cancellationToken: Ct)).Metadata.ResourceVersion,
+            (await client.CoreV1.ReadNamespacedServiceAsync("step-ca", "step-ca", cancellationToken: Ct)).Metadata.ResourceVersion,
+            (await client.AppsV1.ReadNamespacedDeploymentAsync("step-ca", "step-ca", cancellationToken: Ct)).Metadata.Generation.ToString()!,
+        ];
+
+        var before = await VersionsAsync();
+        server.Requests.Clear();
+        await RunOnceAsync();
+        Assert.Equal(before, await VersionsAsync());
+        var writes = server.Requests.Snapshot().Where(r => r.Method is "PATCH" or "PUT" or "POST" or "DELETE" && r.StatusCode is >= 200 and < 300).ToList();
+        Assert.All(writes, w => Assert.Equal("PATCH", w.Method)); // applies only, and none of them moved anything (above)
+    }
+
+    [Fact]
+    public async Task An_unreachable_api_server_is_FailedToStart_with_what_to_do_and_the_cluster_recovers_when_it_comes_up()
+    {
+        using var dir = new TempDirectory();
+        var port = LocalTls.StepCa.LoopbackPort.GetFree();
+        var kubeconfig = dir.Combine("kubeconfig");
+        await using (var probe = await DoubleClient.StartAsync())
+        {
+            // The same kubeconfig, pointed at a port where nothing listens yet.
+            File.WriteAllText(kubeconfig, probe.Kubeconfig().Replace(probe.Url.GetLeftPart(UriPartial.Authority), $"http://127.0.0.1:{port}", StringComparison.Ordinal));
+        }
+
+        ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
+        var builder = DistributedApplicationTestingBuilder.Create();
+        builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig);
+        await using var app = await builder.BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        var failed = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Contains("is not reachable", Property(failed, "localtls.problem"));
+        Assert.Contains("Start it", Property(failed, "localtls.problem"));
+
+        await using var server = await KubeApiServer.StartAsync(LocalTls.Tests.TestSupport.Schemas.ReferenceFiles.Require(), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_missing_kubeconfig_or_an_unknown_context_says_what_to_do()
+    {
+        using var dir = new TempDirectory();
+        var missing = new KubeconfigClusterResource("k3s") { KubeconfigPath = dir.Combine("nope") };
+        var ex = await Assert.ThrowsAsync<ClusterUnavailableException>(() => ClusterConnector.ConnectAsync(missing, Ct));
+        Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("WithKubeconfig", ex.Message);
+
+        await using var server = await DoubleClient.StartAsync();
+        server.WriteKubeconfig(dir.Combine("kubeconfig"));
+        var wrong = new KubeconfigClusterResource("k3s") { KubeconfigPath = dir.Combine("kubeconfig"), Context = "colima" };
+        ex = await Assert.ThrowsAsync<ClusterUnavailableException>(() => ClusterConnector.ConnectAsync(wrong, Ct));
+        Assert.Contains("has no context 'colima'", ex.Message);
+        Assert.Contains("kube-api-double", ex.Message);
+
+        var right = new KubeconfigClusterResource("k3s") { KubeconfigPath = dir.Combine("kubeconfig") };
+        var connection = await ClusterConnector.ConnectAsync(right, Ct);
+        Assert.Equal("kube-api-double", connection.Context);
+        Assert.Equal("/a/config", ClusterConnector.KubeconfigPath(new KubeconfigClusterResource("x"), v => v == "KUBECONFIG" ? $"/a/config{Path.PathSeparator}/b/config" : null));
+    }
+}
