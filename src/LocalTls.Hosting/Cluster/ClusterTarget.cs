@@ -20,7 +20,7 @@ namespace LocalTls.Cluster;
 /// server's service proxy, gates on cert-manager, applies issuers and certificates, and shows their cert-manager
 /// status on the dashboard by watch.
 /// </summary>
-internal sealed class ClusterTarget(ResourceNotificationService notifications, ILogger<ClusterTarget> logger, IHostApplicationLifetime lifetime)
+internal sealed class ClusterTarget(ResourceNotificationService notifications, ResourceLoggerService resourceLoggers, ILogger<ClusterTarget> logger, IHostApplicationLifetime lifetime)
 {
     public const string FieldManager = "localtls";
     public const string RenewCommand = "localtls-renew";
@@ -190,6 +190,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, I
         foreach (var ca in cas)
         {
             await WaitForStepCaAsync(connection.Client, ca, stopping);
+            _ = Task.Run(() => StreamLogsAsync(connection.Client, ca, stopping), CancellationToken.None);
         }
 
         var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
@@ -316,6 +317,43 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, I
                 .With(LocalTlsProperties.Fingerprint, StepCaMaterial.Load(ca).RootFingerprint)
                 .With(LocalTlsProperties.Problem, null),
         });
+    }
+
+    /// <summary>step-ca's pod log in the CA's console log (the seed's "checking step-ca logs"), following the pod that runs now.</summary>
+    private async Task StreamLogsAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
+    {
+        var log = resourceLoggers.GetLogger(ca);
+        string? following = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var pods = await client.CoreV1.ListNamespacedPodAsync(ca.Namespace, labelSelector: $"app.kubernetes.io/instance={ca.Name}", cancellationToken: stopping);
+                var pod = pods.Items.Where(p => p.Status?.Phase == "Running").OrderByDescending(p => p.Metadata.CreationTimestamp).FirstOrDefault();
+                if (pod is not null)
+                {
+                    // Only the lines since the last pod followed, so a reconnect does not repeat the whole log.
+                    var since = following == pod.Metadata.Name ? 5 : (int?)null;
+                    following = pod.Metadata.Name;
+                    using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, ca.Namespace, follow: true, sinceSeconds: since, cancellationToken: stopping);
+                    using var reader = new StreamReader(stream);
+                    while (await reader.ReadLineAsync(stopping) is { } line)
+                    {
+                        log.LogInformation("{Line}", line);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+            {
+                logger.LogDebug("step-ca's log stream for '{Ca}' ended: {Message}", ca.Name, ex.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await Task.Delay(RetryInterval, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 
     private static bool RolledOut(V1Deployment d) =>

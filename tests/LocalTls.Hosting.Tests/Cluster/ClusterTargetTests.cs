@@ -7,6 +7,7 @@ using LocalTls.Cluster;
 using LocalTls.KubeApiDouble;
 using LocalTls.Tests.KubeApi;
 using LocalTls.Tests.StepCa;
+using Microsoft.Extensions.DependencyInjection;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
 namespace LocalTls.Tests.Cluster;
@@ -66,6 +67,22 @@ public class ClusterTargetTests
         Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == ClusterTarget.FieldManager && f.Operation == "Apply");
         var secret = await client.CoreV1.ReadNamespacedSecretAsync("step-ca-secrets", "step-ca", cancellationToken: Ct);
         Assert.DoesNotContain(secret.Data.Keys, k => k.Contains("root_ca_key", StringComparison.Ordinal));
+
+        // step-ca's pod log streams into the CA's console log.
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        var lines = new List<string>();
+        for (var attempt = 0; attempt < 50 && !lines.Any(l => l.Contains("Serving HTTPS on", StringComparison.Ordinal)); attempt++)
+        {
+            lines.Clear();
+            await foreach (var batch in logs.GetAllAsync("step-ca").WithCancellation(Ct))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+
+            await Task.Delay(200, Ct);
+        }
+
+        Assert.Contains(lines, l => l.Contains("Serving HTTPS on", StringComparison.Ordinal));
         await app.StopAsync(Ct);
     }
 
