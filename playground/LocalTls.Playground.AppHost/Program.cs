@@ -19,6 +19,11 @@ if (inCluster)
 {
     // The seed's Colima VM answers on 192.168.5.2; "unknown" leaves the address for the cluster to report.
     var k3s = builder.AddKubeconfigCluster("k3s").WithIngressClass(builder.Configuration["Playground:IngressClass"] ?? "traefik");
+    if (builder.Configuration["Playground:Kubeconfig"] is { Length: > 0 } kubeconfig)
+    {
+        k3s.WithKubeconfig(kubeconfig, builder.Configuration["Playground:Context"]);
+    }
+
     if (builder.Configuration["Playground:IngressAddress"] is not "unknown")
     {
         k3s.WithIngressAddress(builder.Configuration["Playground:IngressAddress"] ?? "192.168.5.2");

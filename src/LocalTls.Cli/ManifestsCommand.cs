@@ -195,8 +195,9 @@ internal static class ManifestsCommand
             {
                 set = ClusterManifests.Render(resources, production, _ => material ?? throw new InvalidOperationException("Production renders no step-ca."));
             }
-            catch (StepCaException e)
+            catch (Exception e) when (e is StepCaException or InvalidOperationException)
             {
+                // The options describe a model that cannot be rendered (e.g. a wildcard for an HTTP-01 issuer): bad input.
                 throw new ArgumentException(e.Message, e);
             }
 

@@ -179,6 +179,11 @@ public static class CertManagerBuilderExtensions
                 throw new ArgumentException(CertManagerRules.WildcardNeedsDns01, nameof(dnsNames));
             }
 
+            if (name.StartsWith("*.", StringComparison.Ordinal) && CertManagerRules.IsClusterIssuer(builder.Resource.Issuer))
+            {
+                throw new ArgumentException(CertManagerRules.WildcardInCluster(builder.Resource.Name, name), nameof(dnsNames));
+            }
+
             builder.Resource.DnsNames.Add(name);
         }
 
@@ -195,6 +200,7 @@ public static class CertManagerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(issuer, nameof(issuer));
+        RequireNoClusterWildcard(builder.Resource, issuer.Resource, nameof(issuer));
         builder.Resource.Issuer = issuer.Resource;
         return builder;
     }
@@ -285,6 +291,14 @@ public static class CertManagerBuilderExtensions
             new(LocalTlsProperties.IssuerKind, resource.Kind.ToString()),
             new(LocalTlsProperties.Server, resource.Ca is null ? resource.Server!.ToString() : $"step-ca '{resource.Ca.Name}'"),
         ]);
+    }
+
+    private static void RequireNoClusterWildcard(CertificateResource certificate, AcmeIssuerResource issuer, string parameter)
+    {
+        if (CertManagerRules.IsClusterIssuer(issuer) && certificate.DnsNames.FirstOrDefault(n => n.StartsWith("*.", StringComparison.Ordinal)) is { } wildcard)
+        {
+            throw new ArgumentException(CertManagerRules.WildcardInCluster(certificate.Name, wildcard), parameter);
+        }
     }
 
     private static void RequireUniqueSecret(IDistributedApplicationBuilder builder, CertificateResource self, string @namespace, string secretName)

@@ -1,3 +1,4 @@
+using Aspire.Hosting.ApplicationModel;
 using System.Net.Mail;
 using LocalTls.StepCa;
 
@@ -8,6 +9,13 @@ internal static class CertManagerRules
 {
     /// <summary>Why a wildcard name and http-01 do not go together.</summary>
     public const string WildcardNeedsDns01 = "A wildcard name can only be validated over dns-01: leave the challenge at \"dns-01\" or remove the wildcard.";
+
+    /// <summary>Why a wildcard cannot go to a cluster issuer: it renders only the seed's HTTP-01 solver.</summary>
+    public static string WildcardInCluster(string certificate, string name) =>
+        $"The certificate '{certificate}' asks for '{name}', but a wildcard needs a DNS-01 solver and the issuers LocalTls renders for a cluster have only HTTP-01 (the seed's), so cert-manager could never issue it. Name each host instead (one AddSslipHostname per app), or issue the wildcard on this machine (a step-ca without InCluster, dns-01).";
+
+    /// <summary>Whether an issuer is one that cert-manager runs (in a cluster, or a public ACME server).</summary>
+    public static bool IsClusterIssuer(AcmeIssuerResource? issuer) => issuer is not null && issuer.Ca is not { Cluster: null };
 
     /// <summary>cert-manager's shortest certificate lifetime.</summary>
     public static readonly TimeSpan MinimumDuration = TimeSpan.FromHours(1);

@@ -51,6 +51,12 @@ public static class ClusterManifests
                 throw new InvalidOperationException($"The certificate '{certificate.Name}' would use the local step-ca issuer '{issuer.Name}' in Production. Choose the issuer by environment: .WithIssuer(local: {issuer.Name}, production: letsEncrypt).");
             }
 
+            if (certificate.DnsNames.FirstOrDefault(n => n.StartsWith("*.", StringComparison.Ordinal)) is { } wildcard)
+            {
+                // Placement may have changed after WithDnsNames (InCluster later): say it here too.
+                throw new InvalidOperationException(CertManagerRules.WildcardInCluster(certificate.Name, wildcard));
+            }
+
             chosen[certificate] = issuer;
         }
 

@@ -17,12 +17,17 @@ internal static class StepCaMaterial
                 import.IntermediateCertificatePath is null ? null : File.ReadAllText(import.IntermediateCertificatePath),
                 import.IntermediateKeyPath is null ? null : File.ReadAllText(import.IntermediateKeyPath),
                 password: null, time, ca.CaOptions);
-            if (!store.Exists || store.Load(time).RootFingerprint != imported.RootFingerprint)
+            if (store.Exists)
             {
-                store.Save(imported);
+                var current = store.Load(time);
+                // The store is shared by every app of this user: never replace another CA without a word.
+                return current.RootFingerprint == imported.RootFingerprint
+                    ? current
+                    : throw new PkiException($"WithImportedCa: the CA store {store.Directory} already holds another CA (root fingerprint {current.RootFingerprint}; the import's is {imported.RootFingerprint}). Give the imported CA its own store with WithCaStore(\"./.localtls\"), or replace the stored CA deliberately with 'localtls ca import --root ... --force'.");
             }
 
-            return store.Load(time);
+            // Under the store's lock, so two AppHosts starting together cannot both write it.
+            return store.Import(imported.RootCertificatePem, imported.RootKeyPem, imported.IntermediateCertificatePem, imported.IntermediateKeyPem, options: ca.CaOptions, time: time);
         }
 
         return store.LoadOrCreate(ca.CaOptions, time: time);

@@ -270,7 +270,7 @@ internal static class Port80
         "HTTP-01 needs a listener on 127.0.0.1:80 (step-ca validates port 80 of the address the name resolves to), and this process may not bind ports below 1024. " +
         "Run the tests as root (CI does), or give the test host CAP_NET_BIND_SERVICE, or lower net.ipv4.ip_unprivileged_port_start to 80.";
 
-    /// <summary>Skips the test when this process may not bind 127.0.0.1:80; fails it when another process holds the port.</summary>
+    /// <summary>Skips the test when this process may not bind 127.0.0.1:80 (fails it under CI); fails it when another process holds the port.</summary>
     public static void RequireBindable()
     {
         try
@@ -281,6 +281,12 @@ internal static class Port80
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
+            // Under CI a missing prerequisite is a failure, never a silent skip.
+            if (LocalTls.Tests.TestSupport.Schemas.ReferenceFiles.IsCi)
+            {
+                Assert.Fail(SkipReason + " CI=true, so this is a failure, not a skip.");
+            }
+
             Assert.Skip(SkipReason);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)

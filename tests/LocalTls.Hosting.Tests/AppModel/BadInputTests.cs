@@ -53,6 +53,8 @@ public class BadInputTests
         { "http-01 then a wildcard", "can only be validated over dns-01" },
         { "host port", "between 1 and 65535" },
         { "missing executable", "does not exist" },
+        { "wildcard for a cluster issuer", "needs a DNS-01 solver" },
+        { "cluster issuer for a wildcard", "needs a DNS-01 solver" },
     };
 
     private static int _counter;
@@ -111,6 +113,8 @@ public class BadInputTests
             case "http-01 then a wildcard": b.AddCertificate("c", host).WithAcmeChallenge("http-01").WithDnsNames("*.app.test"); break;
             case "host port": ca.WithHostPort(0); break;
             case "missing executable": ca.WithExecutable("/nonexistent/step-ca"); break;
+            case "wildcard for a cluster issuer": b.AddCertificate("c", host).WithIssuer(b.AddLetsEncryptIssuer("le", "admin@example.com")).WithDnsNames("*.app.test"); break;
+            case "cluster issuer for a wildcard": b.AddCertificate("c", host).WithDnsNames("*.app.test").WithIssuer(b.AddLetsEncryptIssuer("le", "admin@example.com")); break;
             default: throw new ArgumentOutOfRangeException(nameof(@case), @case, "unknown case");
         }
     }
@@ -136,10 +140,10 @@ public class BadInputTests
             .WithCaStore(dir.Path).WithKeyPassword(b.AddParameter("pw", secret: true)).InCluster(k3s);
         var issuer = b.AddCertManagerIssuer("step-ca-acme", ca).WithProvisioner("acme-long").WithAccountKeySecret("acct").AsNamespacedIssuer("shop").WithHttp01Solver("nginx");
         var certificate = b.AddCertificate("app-tls", k3s.AddSslipHostname("app"), b.AddSslipHostname("web").WithAddress("10.0.0.5").WithZone("nip.io"))
-            .WithDnsNames("api.test", "*.app.test").WithIssuer(issuer).WithNamespace("shop").WithSecretName("app-tls").WithDuration(TimeSpan.FromDays(30), TimeSpan.FromDays(10));
+            .WithDnsNames("api.test").WithIssuer(issuer).WithNamespace("shop").WithSecretName("app-tls").WithDuration(TimeSpan.FromDays(30), TimeSpan.FromDays(10));
         Assert.Equal("https://ca.pki.svc.cluster.local/acme/acme-long/directory", issuer.Resource.AcmeServer.ToString());
         Assert.Equal(["app.192.168.5.2.sslip.io", "web.10.0.0.5.nip.io"], certificate.Resource.Hostnames.Select(h => h.Hostname));
-        Assert.Equal(["api.test", "*.app.test"], certificate.Resource.DnsNames);
+        Assert.Equal(["api.test"], certificate.Resource.DnsNames);
         Assert.Equal(TimeSpan.FromDays(90), ca.Resource.Claims.MaxTlsCertDuration);
         Assert.Equal(2, ca.Resource.Provisioners.Count);
         Assert.Equal(dir.Combine("kubeconfig"), k3s.Resource.KubeconfigPath);

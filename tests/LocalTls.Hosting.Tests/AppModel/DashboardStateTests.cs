@@ -13,7 +13,7 @@ public class DashboardStateTests
     {
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LocalTls_Playground_AppHost>([$"--Playground:CaStore={dir.Combine("caroot")}", "--Playground:Target=cluster"], ct);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LocalTls_Playground_AppHost>([$"--Playground:CaStore={dir.Combine("caroot")}", "--Playground:Target=cluster", $"--Playground:Kubeconfig={dir.Combine("no-kubeconfig")}"], ct);
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
 
@@ -24,10 +24,14 @@ public class DashboardStateTests
         };
         foreach (var (name, type) in expected)
         {
-            var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
-            // In a cluster nothing is applied yet; a host name with a known address needs nothing started.
-            Assert.Equal(type == "SslipHostname" ? KnownResourceStates.Active : KnownResourceStates.NotStarted, update.Snapshot.State?.Text);
+            var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type && e.Snapshot.State?.Text != KnownResourceStates.Starting, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+            // Without a reachable cluster the cluster says why and nothing is applied; a host name with a known address needs nothing started.
+            var state = type switch { "SslipHostname" => KnownResourceStates.Active, "KubernetesCluster" => KnownResourceStates.FailedToStart, _ => KnownResourceStates.NotStarted };
+            Assert.Equal(state, update.Snapshot.State?.Text);
         }
+
+        var cluster = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.Properties.Any(p => p.Name == "localtls.problem" && p.Value is not null), ct);
+        Assert.Contains("does not exist", cluster.Snapshot.Properties.Single(p => p.Name == "localtls.problem").Value?.ToString());
 
         var host = await app.ResourceNotifications.WaitForResourceAsync("app", e => e.Snapshot.Properties.Any(p => p.Name == "localtls.hostname"), ct);
         Assert.Equal("app.192.168.5.2.sslip.io", host.Snapshot.Properties.Single(p => p.Name == "localtls.hostname").Value);

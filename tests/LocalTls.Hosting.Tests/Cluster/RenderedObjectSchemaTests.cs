@@ -57,7 +57,7 @@ public class RenderedObjectSchemaTests
                 break;
             case "ingress":
                 seed.Certificate.IngressBackend = ("app", 80);
-                seed.Certificate.DnsNames.Add("*.test.192.168.5.2.sslip.io");
+                seed.Certificate.DnsNames.Add("www.test.192.168.5.2.sslip.io");
                 break;
             case "extra-dns-names":
                 seed.Ca.ExtraDnsNames.Add("localhost");
@@ -121,9 +121,9 @@ public class RenderedObjectSchemaTests
         var ingress = Assert.Single(objects.OfType<k8s.Models.V1Ingress>());
         Assert.Equal("nginx", ingress.Spec.IngressClassName);
         Assert.Equal("test-tls-secret", Assert.Single(ingress.Spec.Tls).SecretName);
-        Assert.Equal(["test.192.168.5.2.sslip.io", "*.test.192.168.5.2.sslip.io"], ingress.Spec.Tls[0].Hosts);
-        var rule = Assert.Single(ingress.Spec.Rules);
-        Assert.Equal("test.192.168.5.2.sslip.io", rule.Host);
+        Assert.Equal(["test.192.168.5.2.sslip.io", "www.test.192.168.5.2.sslip.io"], ingress.Spec.Tls[0].Hosts);
+        Assert.Equal(["test.192.168.5.2.sslip.io", "www.test.192.168.5.2.sslip.io"], ingress.Spec.Rules.Select(r => r.Host));
+        var rule = ingress.Spec.Rules[0];
         Assert.Equal("app", rule.Http.Paths[0].Backend.Service.Name);
         Assert.Equal(80, rule.Http.Paths[0].Backend.Service.Port.Number);
         Assert.Null(ingress.Metadata.Annotations);

@@ -156,4 +156,30 @@ public class StepCaHostTests
         await app.ResourceNotifications.WaitForResourceHealthyAsync("step-ca", ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         await app.StopAsync(ct);
     }
+
+    [Fact]
+    public async Task An_imported_ca_never_replaces_another_ca_in_the_shared_store()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var store = new CaStore(dir.Combine("caroot"));
+        var existing = store.LoadOrCreate();
+        var other = CaGenerator.Create(new CaOptions());
+        File.WriteAllText(dir.Combine("other_root.crt"), other.RootCertificatePem);
+        File.WriteAllText(dir.Combine("other_intermediate.crt"), other.IntermediateCertificatePem);
+        File.WriteAllText(dir.Combine("other_intermediate.key"), other.IntermediateKeyPem);
+
+        var builder = DistributedApplicationTestingBuilder.Create();
+        builder.AddStepCa("step-ca").WithCaStore(store.Directory).WithExecutable(StepCaBinary.Path)
+            .WithImportedCa(dir.Combine("other_root.crt"), dir.Combine("other_intermediate.crt"), dir.Combine("other_intermediate.key"));
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+
+        await app.ResourceNotifications.WaitForResourceAsync("step-ca", KnownResourceStates.FailedToStart, ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var problem = await PropertyAsync(app, "step-ca", "localtls.problem", ct);
+        Assert.Contains("already holds another CA", problem);
+        Assert.Contains("WithCaStore", problem);
+        Assert.Equal(existing.RootFingerprint, store.Load().RootFingerprint);
+        await app.StopAsync(ct);
+    }
 }
