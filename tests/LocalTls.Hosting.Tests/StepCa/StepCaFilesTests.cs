@@ -69,7 +69,9 @@ public class StepCaFilesTests
 
         Assert.Contains("do not permit 'step-ca', 'ca.example.com' in StepCaOptions.DnsNames", e.Message);
         Assert.Contains("Remove them from DnsNames, or create the CA with them in CaOptions.PermittedDnsDomains", e.Message);
-        Assert.NotNull(StepCaFiles.Render(StepCaLayout.Container, new StepCaOptions { DnsNames = [.. StepCaOptions.ClusterServiceDnsNames, "localhost", "127.0.0.1", "::1"] }, Ca));
+        var permitted = StepCaFiles.Render(StepCaLayout.Container, new StepCaOptions { DnsNames = [.. StepCaOptions.ClusterServiceDnsNames, "localhost", "127.0.0.1", "::1"] }, Ca);
+        var dnsNames = System.Text.Json.Nodes.JsonNode.Parse(permitted[StepCaLayout.CaConfigFile]!.Content)!["dnsNames"]!.AsArray().Select(n => (string?)n);
+        Assert.Equal([.. StepCaOptions.ClusterServiceDnsNames, "localhost", "127.0.0.1", "::1"], dnsNames);
     }
 
     [Fact]
