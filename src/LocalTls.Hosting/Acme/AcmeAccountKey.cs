@@ -8,7 +8,7 @@ namespace LocalTls.Acme;
 /// An ACME account key: ECDSA P-256 (ES256) by default; P-384 (ES384) and RSA (RS256) keys are read too. It
 /// signs the requests (JWS), and its JWK thumbprint (RFC 7638) makes the key authorizations.
 /// </summary>
-public sealed class AcmeAccountKey : IDisposable
+internal sealed class AcmeAccountKey : IDisposable
 {
     private readonly ECDsa? _ecdsa;
     private readonly RSA? _rsa;

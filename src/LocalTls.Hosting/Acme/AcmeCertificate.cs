@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace LocalTls.Acme;
 
 /// <summary>An issued certificate: the chain as the server sent it and the private key made for it.</summary>
-public sealed partial class AcmeCertificate
+internal sealed partial class AcmeCertificate
 {
     internal AcmeCertificate(string certificateChainPem, string privateKeyPem, IReadOnlyList<AcmeIdentifier> identifiers, string challengeType)
     {

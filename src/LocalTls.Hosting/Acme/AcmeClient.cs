@@ -28,7 +28,7 @@ namespace LocalTls.Acme;
 /// File.WriteAllText("app.crt", certificate.CertificateChainPem);
 /// </code>
 /// </example>
-public sealed class AcmeClient : IDisposable
+internal sealed class AcmeClient : IDisposable
 {
     private const string JoseJson = "application/jose+json";
     private const string ProblemJson = "application/problem+json";

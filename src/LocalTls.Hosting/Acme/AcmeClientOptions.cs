@@ -1,7 +1,7 @@
 namespace LocalTls.Acme;
 
 /// <summary>How an <see cref="AcmeClient"/> talks to the server.</summary>
-public sealed class AcmeClientOptions
+internal sealed class AcmeClientOptions
 {
     /// <summary>
     /// The handler requests go through; the caller keeps ownership (it is not disposed with the client). Use it to
@@ -25,7 +25,7 @@ public sealed class AcmeClientOptions
 }
 
 /// <summary>How <see cref="AcmeClient.IssueAsync"/> orders a certificate.</summary>
-public sealed class AcmeOrderOptions
+internal sealed class AcmeOrderOptions
 {
     /// <summary>
     /// The bound on the whole issuance, polling included: a challenge still pending then fails with an

@@ -4,7 +4,7 @@ namespace LocalTls.Acme;
 /// An ACME request or issuance failed. The message says what failed and what to do; <see cref="Problem"/> holds
 /// the server's problem document when there was one (a connection failure or a timeout has none).
 /// </summary>
-public sealed class AcmeException : Exception
+internal sealed class AcmeException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What failed and what to do, for a person.</param>

@@ -4,7 +4,7 @@ using LocalTls.Pki;
 namespace LocalTls.Acme;
 
 /// <summary>Settings for <see cref="AcmeIssuance.IssueAsync"/>.</summary>
-public sealed class AcmeIssueOptions
+internal sealed class AcmeIssueOptions
 {
     /// <summary>The ACME directory URL, e.g. <c>https://127.0.0.1:9000/acme/acme/directory</c>.</summary>
     public required Uri DirectoryUrl { get; init; }
@@ -38,7 +38,7 @@ public sealed class AcmeIssueOptions
 /// Issues certificates from an ACME server (e.g. step-ca) in one call, keeping the account key in the CA store
 /// so later issuances reuse the same account.
 /// </summary>
-public static class AcmeIssuance
+internal static class AcmeIssuance
 {
     /// <summary>
     /// Issues a certificate for <paramref name="names"/>: loads or creates the account key, finds or creates the

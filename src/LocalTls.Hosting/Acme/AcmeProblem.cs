@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace LocalTls.Acme;
 
 /// <summary>An ACME problem document (RFC 8555 §6.7, RFC 7807): what the server said went wrong.</summary>
-public sealed class AcmeProblem
+internal sealed class AcmeProblem
 {
     /// <summary>The prefix of the ACME problem types, <c>urn:ietf:params:acme:error:</c>.</summary>
     public const string AcmeErrorPrefix = "urn:ietf:params:acme:error:";

@@ -8,7 +8,7 @@ namespace LocalTls.Acme;
 /// <summary>An identifier in an order: <c>dns</c> (a host name, possibly <c>*.</c> wildcard) or <c>ip</c> (RFC 8738).</summary>
 /// <param name="Type"><c>dns</c> or <c>ip</c>.</param>
 /// <param name="Value">The name or address.</param>
-public sealed record AcmeIdentifier(
+internal sealed record AcmeIdentifier(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("value")] string Value)
 {
@@ -37,7 +37,7 @@ public sealed record AcmeIdentifier(
 }
 
 /// <summary>Resource status values (RFC 8555 §7.1.6).</summary>
-public static class AcmeStatus
+internal static class AcmeStatus
 {
     /// <summary><c>pending</c>.</summary>
     public const string Pending = "pending";
@@ -65,7 +65,7 @@ public static class AcmeStatus
 }
 
 /// <summary>Challenge type names.</summary>
-public static class AcmeChallengeTypes
+internal static class AcmeChallengeTypes
 {
     /// <summary><c>http-01</c>: a file on port 80 of the name.</summary>
     public const string Http01 = "http-01";
@@ -78,7 +78,7 @@ public static class AcmeChallengeTypes
 }
 
 /// <summary>The server's directory: where each operation is (RFC 8555 §7.1.1).</summary>
-public sealed class AcmeDirectory
+internal sealed class AcmeDirectory
 {
     /// <summary>Where to get a fresh nonce.</summary>
     [JsonPropertyName("newNonce")]
@@ -102,7 +102,7 @@ public sealed class AcmeDirectory
 }
 
 /// <summary>An account (RFC 8555 §7.1.2).</summary>
-public sealed class AcmeAccount
+internal sealed class AcmeAccount
 {
     /// <summary>The account URL: the <c>kid</c> of later requests.</summary>
     [JsonIgnore]
@@ -126,7 +126,7 @@ public sealed class AcmeAccount
 }
 
 /// <summary>An order (RFC 8555 §7.1.3).</summary>
-public sealed class AcmeOrder
+internal sealed class AcmeOrder
 {
     /// <summary>The order URL.</summary>
     [JsonIgnore]
@@ -174,7 +174,7 @@ public sealed class AcmeOrder
 }
 
 /// <summary>An authorization: proof of control of one identifier (RFC 8555 §7.1.4).</summary>
-public sealed class AcmeAuthorization
+internal sealed class AcmeAuthorization
 {
     /// <summary>The authorization URL.</summary>
     [JsonIgnore]
@@ -211,7 +211,7 @@ public sealed class AcmeAuthorization
 }
 
 /// <summary>A challenge (RFC 8555 §7.1.5, §8).</summary>
-public sealed class AcmeChallenge
+internal sealed class AcmeChallenge
 {
     /// <summary>The type: <c>http-01</c>, <c>dns-01</c>, <c>tls-alpn-01</c>.</summary>
     [JsonPropertyName("type")]

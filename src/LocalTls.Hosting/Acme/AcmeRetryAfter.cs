@@ -3,7 +3,7 @@ using System.Globalization;
 namespace LocalTls.Acme;
 
 /// <summary>Reads the HTTP <c>Retry-After</c> header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.</summary>
-public static class AcmeRetryAfter
+internal static class AcmeRetryAfter
 {
     private static readonly string[] HttpDateFormats =
     [

@@ -1,7 +1,7 @@
 namespace LocalTls.Acme;
 
 /// <summary>base64url without padding (RFC 4648 §5, as JOSE and ACME use it).</summary>
-public static class Base64Url
+internal static class Base64Url
 {
     /// <summary>Encodes bytes as base64url without padding.</summary>
     /// <param name="data">The bytes.</param>

@@ -13,7 +13,7 @@ namespace LocalTls.Acme;
 /// var issued = await client.IssueAsync(["*.127.0.0.1.sslip.io"], new Dns01ChallengeSolver(dns));
 /// </code>
 /// </example>
-public sealed class Dns01ChallengeSolver : IAcmeChallengeSolver
+internal sealed class Dns01ChallengeSolver : IAcmeChallengeSolver
 {
     private readonly SslipDnsServer _server;
 

@@ -17,7 +17,7 @@ namespace LocalTls.Acme;
 /// var issued = await client.IssueAsync(["app.127.0.0.1.sslip.io"], http);
 /// </code>
 /// </example>
-public sealed class Http01ChallengeServer : IAcmeChallengeSolver, IAsyncDisposable
+internal sealed class Http01ChallengeServer : IAcmeChallengeSolver, IAsyncDisposable
 {
     /// <summary>The path prefix the CA fetches.</summary>
     public const string PathPrefix = "/.well-known/acme-challenge/";

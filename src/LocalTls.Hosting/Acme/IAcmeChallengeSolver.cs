@@ -4,7 +4,7 @@ namespace LocalTls.Acme;
 /// Makes one kind of challenge answerable: publishes the answer before the server is told to validate, and
 /// removes it afterwards. See <see cref="Http01ChallengeServer"/> and <see cref="Dns01ChallengeSolver"/>.
 /// </summary>
-public interface IAcmeChallengeSolver
+internal interface IAcmeChallengeSolver
 {
     /// <summary>The challenge type solved, e.g. <see cref="AcmeChallengeTypes.Http01"/>.</summary>
     string ChallengeType { get; }
@@ -23,7 +23,7 @@ public interface IAcmeChallengeSolver
 }
 
 /// <summary>One challenge to answer, with everything a solver publishes.</summary>
-public sealed class AcmeChallengeWork
+internal sealed class AcmeChallengeWork
 {
     /// <summary>Creates the work item.</summary>
     /// <param name="authorization">The authorization the challenge belongs to.</param>

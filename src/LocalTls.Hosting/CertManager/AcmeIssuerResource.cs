@@ -24,31 +24,31 @@ public sealed class AcmeIssuerResource(string name) : Resource(name)
     public const string LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
     /// <summary>The step-ca this issuer points at; <see langword="null"/> for a public ACME server.</summary>
-    public StepCaResource? Ca { get; set; }
+    public StepCaResource? Ca { get; internal set; }
 
     /// <summary>The ACME provisioner of <see cref="Ca"/>; <see langword="null"/> for its default.</summary>
-    public string? ProvisionerName { get; set; }
+    public string? ProvisionerName { get; internal set; }
 
     /// <summary>A public ACME directory URL, when <see cref="Ca"/> is <see langword="null"/>.</summary>
-    public Uri? Server { get; set; }
+    public Uri? Server { get; internal set; }
 
     /// <summary>The ACME account e-mail.</summary>
-    public string? Email { get; set; }
+    public string? Email { get; internal set; }
 
     /// <summary>ClusterIssuer or namespaced Issuer.</summary>
-    public CertManagerIssuerKind Kind { get; set; } = CertManagerIssuerKind.ClusterIssuer;
+    public CertManagerIssuerKind Kind { get; internal set; } = CertManagerIssuerKind.ClusterIssuer;
 
     /// <summary>The namespace of a namespaced <see cref="CertManagerIssuerKind.Issuer"/>.</summary>
-    public string? Namespace { get; set; }
+    public string? Namespace { get; internal set; }
 
     /// <summary>The Secret for the ACME account key; default <c>{name}-account-key</c>.</summary>
-    public string PrivateKeySecretName { get; set; } = $"{name}-account-key";
+    public string PrivateKeySecretName { get; internal set; } = $"{name}-account-key";
 
     /// <summary>The solver's IngressClass; <see langword="null"/> for the cluster's (k3s: traefik).</summary>
-    public string? IngressClassName { get; set; }
+    public string? IngressClassName { get; internal set; }
 
     /// <summary>Pass a Certificate's <c>duration</c> to the ACME server. On for step-ca; Let's Encrypt refuses it.</summary>
-    public bool EnableDurationFeature { get; set; }
+    public bool EnableDurationFeature { get; internal set; }
 
     /// <summary>Whether this issuer is for production (a public ACME server) rather than local development.</summary>
     public bool IsPublic => Ca is null;

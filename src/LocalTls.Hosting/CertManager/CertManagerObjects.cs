@@ -7,7 +7,7 @@ namespace LocalTls.CertManager;
 // Only the fields LocalTls sets or reads are modelled; names serialize camelCase through KubernetesJson.
 
 /// <summary>A cert-manager <c>ClusterIssuer</c> (cluster-scoped).</summary>
-public sealed class ClusterIssuer : IKubernetesObject<V1ObjectMeta>
+internal sealed class ClusterIssuer : IKubernetesObject<V1ObjectMeta>
 {
     /// <summary>The API group and version.</summary>
     public const string KubeApiVersion = "cert-manager.io/v1";
@@ -32,7 +32,7 @@ public sealed class ClusterIssuer : IKubernetesObject<V1ObjectMeta>
 }
 
 /// <summary>A cert-manager <c>Issuer</c> (namespaced).</summary>
-public sealed class Issuer : IKubernetesObject<V1ObjectMeta>
+internal sealed class Issuer : IKubernetesObject<V1ObjectMeta>
 {
     /// <summary>The kind.</summary>
     public const string KubeKind = "Issuer";
@@ -54,14 +54,14 @@ public sealed class Issuer : IKubernetesObject<V1ObjectMeta>
 }
 
 /// <summary><c>spec</c> of an Issuer or ClusterIssuer. LocalTls renders ACME issuers only.</summary>
-public sealed class IssuerSpec
+internal sealed class IssuerSpec
 {
     /// <summary>The ACME issuer configuration.</summary>
     public CertManagerAcmeIssuer? Acme { get; set; }
 }
 
 /// <summary><c>spec.acme</c>: an RFC 8555 server, the account key and the challenge solvers.</summary>
-public sealed class CertManagerAcmeIssuer
+internal sealed class CertManagerAcmeIssuer
 {
     /// <summary>The ACME directory URL.</summary>
     public string Server { get; set; } = "";
@@ -83,7 +83,7 @@ public sealed class CertManagerAcmeIssuer
 }
 
 /// <summary>A reference to a key of a Secret.</summary>
-public sealed class SecretKeySelector
+internal sealed class SecretKeySelector
 {
     /// <summary>The Secret's name.</summary>
     public string Name { get; set; } = "";
@@ -93,7 +93,7 @@ public sealed class SecretKeySelector
 }
 
 /// <summary>One entry of <c>spec.acme.solvers</c>.</summary>
-public sealed class CertManagerAcmeSolver
+internal sealed class CertManagerAcmeSolver
 {
     /// <summary>Which names this solver is for; all when absent.</summary>
     public CertificateDnsNameSelector? Selector { get; set; }
@@ -103,7 +103,7 @@ public sealed class CertManagerAcmeSolver
 }
 
 /// <summary><c>solvers[].selector</c>.</summary>
-public sealed class CertificateDnsNameSelector
+internal sealed class CertificateDnsNameSelector
 {
     /// <summary>Exact names.</summary>
     public IList<string>? DnsNames { get; set; }
@@ -113,14 +113,14 @@ public sealed class CertificateDnsNameSelector
 }
 
 /// <summary><c>solvers[].http01</c>.</summary>
-public sealed class CertManagerHttp01Solver
+internal sealed class CertManagerHttp01Solver
 {
     /// <summary>Solve through a temporary Ingress.</summary>
     public CertManagerHttp01IngressSolver? Ingress { get; set; }
 }
 
 /// <summary><c>solvers[].http01.ingress</c>.</summary>
-public sealed class CertManagerHttp01IngressSolver
+internal sealed class CertManagerHttp01IngressSolver
 {
     /// <summary>The IngressClass the solver's Ingress uses (k3s ships <c>traefik</c>).</summary>
     public string? IngressClassName { get; set; }
@@ -133,7 +133,7 @@ public sealed class CertManagerHttp01IngressSolver
 }
 
 /// <summary><c>status</c> of an Issuer.</summary>
-public sealed class IssuerStatus
+internal sealed class IssuerStatus
 {
     /// <summary>Conditions, among them Ready.</summary>
     public IList<CertManagerCondition>? Conditions { get; set; }
@@ -143,7 +143,7 @@ public sealed class IssuerStatus
 }
 
 /// <summary><c>status.acme</c>.</summary>
-public sealed class AcmeIssuerStatus
+internal sealed class AcmeIssuerStatus
 {
     /// <summary>The registered account URI.</summary>
     public string? Uri { get; set; }
@@ -153,7 +153,7 @@ public sealed class AcmeIssuerStatus
 }
 
 /// <summary>A cert-manager status condition.</summary>
-public sealed class CertManagerCondition
+internal sealed class CertManagerCondition
 {
     /// <summary>The condition type, e.g. Ready.</summary>
     public string Type { get; set; } = "";
@@ -175,7 +175,7 @@ public sealed class CertManagerCondition
 }
 
 /// <summary>A cert-manager <c>Certificate</c>.</summary>
-public sealed class Certificate : IKubernetesObject<V1ObjectMeta>
+internal sealed class Certificate : IKubernetesObject<V1ObjectMeta>
 {
     /// <summary>The kind.</summary>
     public const string KubeKind = "Certificate";
@@ -197,7 +197,7 @@ public sealed class Certificate : IKubernetesObject<V1ObjectMeta>
 }
 
 /// <summary><c>spec</c> of a Certificate.</summary>
-public sealed class CertificateSpec
+internal sealed class CertificateSpec
 {
     /// <summary>The Secret that receives <c>tls.crt</c>, <c>tls.key</c> and <c>ca.crt</c>.</summary>
     public string SecretName { get; set; } = "";
@@ -225,7 +225,7 @@ public sealed class CertificateSpec
 }
 
 /// <summary><c>spec.issuerRef</c>.</summary>
-public sealed class IssuerReference
+internal sealed class IssuerReference
 {
     /// <summary>The issuer's name.</summary>
     public string Name { get; set; } = "";
@@ -238,7 +238,7 @@ public sealed class IssuerReference
 }
 
 /// <summary><c>spec.privateKey</c>.</summary>
-public sealed class CertificatePrivateKey
+internal sealed class CertificatePrivateKey
 {
     /// <summary>RSA, ECDSA or Ed25519.</summary>
     public string? Algorithm { get; set; }
@@ -251,7 +251,7 @@ public sealed class CertificatePrivateKey
 }
 
 /// <summary><c>status</c> of a Certificate.</summary>
-public sealed class CertificateStatus
+internal sealed class CertificateStatus
 {
     /// <summary>Conditions: Ready and Issuing.</summary>
     public IList<CertManagerCondition>? Conditions { get; set; }

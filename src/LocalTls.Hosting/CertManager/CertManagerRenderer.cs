@@ -7,7 +7,7 @@ using LocalTls.StepCa;
 namespace LocalTls.CertManager;
 
 /// <summary>Renders issuers and certificates into cert-manager v1 objects: pure functions of the model.</summary>
-public static class CertManagerRenderer
+internal static class CertManagerRenderer
 {
     /// <summary>
     /// A ClusterIssuer (or namespaced Issuer) whose <c>spec.acme</c> names the server, the account key Secret,

@@ -8,10 +8,10 @@ namespace Aspire.Hosting.ApplicationModel;
 public sealed class CertificateResource(string name) : Resource(name)
 {
     /// <summary>The namespace of the Certificate and its Secret.</summary>
-    public string Namespace { get; set; } = "default";
+    public string Namespace { get; internal set; } = "default";
 
     /// <summary>The Secret that receives the key pair; default <c>{name}-secret</c>, as in the seed.</summary>
-    public string SecretName { get; set; } = $"{name}-secret";
+    public string SecretName { get; internal set; } = $"{name}-secret";
 
     /// <summary>sslip.io host names the certificate is for.</summary>
     public IList<SslipHostnameResource> Hostnames { get; } = [];
@@ -20,22 +20,22 @@ public sealed class CertificateResource(string name) : Resource(name)
     public IList<string> DnsNames { get; } = [];
 
     /// <summary>The issuer; required before rendering.</summary>
-    public AcmeIssuerResource? Issuer { get; set; }
+    public AcmeIssuerResource? Issuer { get; internal set; }
 
     /// <summary>A second issuer used when the app runs or publishes in the Production environment.</summary>
-    public AcmeIssuerResource? ProductionIssuer { get; set; }
+    public AcmeIssuerResource? ProductionIssuer { get; internal set; }
 
     /// <summary>The requested lifetime; <see langword="null"/> for the issuer's default (step-ca: 24 hours, Let's Encrypt: 90 days).</summary>
-    public TimeSpan? Duration { get; set; }
+    public TimeSpan? Duration { get; internal set; }
 
     /// <summary>How long before expiry cert-manager renews; <see langword="null"/> for cert-manager's default (a third of the lifetime).</summary>
-    public TimeSpan? RenewBefore { get; set; }
+    public TimeSpan? RenewBefore { get; internal set; }
 
     /// <summary>In a cluster: the Service an Ingress for these names routes to, with TLS from this certificate's Secret; none when <see langword="null"/>.</summary>
-    public (string ServiceName, int Port)? IngressBackend { get; set; }
+    public (string ServiceName, int Port)? IngressBackend { get; internal set; }
 
     /// <summary>On this machine: the ACME challenge (<c>http-01</c> or <c>dns-01</c>); <see langword="null"/> picks dns-01, which needs no port 80.</summary>
-    public string? Challenge { get; set; }
+    public string? Challenge { get; internal set; }
 
     /// <summary>On this machine: the folder with <c>tls.crt</c> (leaf and chain), <c>tls.key</c> and <c>ca.crt</c>, under the issuing CA's data directory.</summary>
     public string? HostDirectory => Issuer?.Ca is { Cluster: null } ca ? Path.Combine(ca.HostDataDirectory, "certificates", Name) : null;

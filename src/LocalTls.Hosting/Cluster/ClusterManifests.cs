@@ -11,13 +11,13 @@ namespace LocalTls.Cluster;
 /// <param name="HelmValues">For each in-cluster step-ca, the equivalent step-certificates chart values.</param>
 /// <param name="ContainsSecrets">Whether an intermediate CA key is among the objects.</param>
 /// <param name="Skipped">Issuers and certificates left out because they belong to a step-ca on this machine (the host target).</param>
-public sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objects, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject> HelmValues, bool ContainsSecrets, IReadOnlyList<string> Skipped);
+internal sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objects, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject> HelmValues, bool ContainsSecrets, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// Renders every LocalTls resource of a model. Production gets public issuers and no step-ca; any other
 /// environment gets the in-cluster step-ca and its issuers too.
 /// </summary>
-public static class ClusterManifests
+internal static class ClusterManifests
 {
     /// <summary>Renders the resources.</summary>
     /// <param name="resources">The app model's resources (others are ignored).</param>

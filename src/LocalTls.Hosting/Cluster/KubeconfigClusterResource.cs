@@ -13,17 +13,17 @@ public sealed class KubeconfigClusterResource(string name) : Resource(name)
     public const string DefaultIngressClassName = "traefik";
 
     /// <summary>The kubeconfig file; <see langword="null"/> for <c>$KUBECONFIG</c> or <c>~/.kube/config</c>.</summary>
-    public string? KubeconfigPath { get; set; }
+    public string? KubeconfigPath { get; internal set; }
 
     /// <summary>The kubeconfig context; <see langword="null"/> for the current context.</summary>
-    public string? Context { get; set; }
+    public string? Context { get; internal set; }
 
     /// <summary>
     /// The address the cluster's ingress answers on (the seed's Colima VM: 192.168.5.2), from which sslip.io
     /// names are made. <see langword="null"/> until set or detected.
     /// </summary>
-    public IPAddress? IngressAddress { get; set; }
+    public IPAddress? IngressAddress { get; internal set; }
 
     /// <summary>The IngressClass HTTP-01 solvers use: <c>traefik</c> on k3s, <c>nginx</c> with ingress-nginx.</summary>
-    public string IngressClassName { get; set; } = DefaultIngressClassName;
+    public string IngressClassName { get; internal set; } = DefaultIngressClassName;
 }

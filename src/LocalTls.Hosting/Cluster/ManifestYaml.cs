@@ -11,7 +11,7 @@ namespace LocalTls.Cluster;
 /// Writes Kubernetes objects as YAML in their exact wire form (KubernetesJson), deterministically: the same
 /// objects give the same bytes, so published manifests diff cleanly and golden files stay stable.
 /// </summary>
-public static partial class ManifestYaml
+internal static partial class ManifestYaml
 {
     /// <summary>One YAML document per object, separated by <c>---</c>, in the order given.</summary>
     public static string Write(IEnumerable<IKubernetesObject> objects)

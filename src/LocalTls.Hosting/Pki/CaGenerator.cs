@@ -18,7 +18,7 @@ namespace LocalTls.Pki;
 /// Creates CA material: the same root and intermediate that <c>step certificate create --profile root-ca</c>
 /// and <c>--profile intermediate-ca</c> make, plus name constraints on the root.
 /// </summary>
-public static class CaGenerator
+internal static class CaGenerator
 {
     private static readonly SecureRandom Random = new();
 

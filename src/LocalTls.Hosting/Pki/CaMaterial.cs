@@ -11,7 +11,7 @@ namespace LocalTls.Pki;
 /// certificate and key that step-ca signs with. The root key is optional: it is only needed to rotate the
 /// intermediate, and nothing here ever sends it anywhere.
 /// </summary>
-public sealed class CaMaterial
+internal sealed class CaMaterial
 {
     internal CaMaterial(BcCertificate root, AsymmetricKeyParameter? rootKey, BcCertificate intermediate, AsymmetricKeyParameter intermediateKey)
     {

@@ -60,7 +60,7 @@ public sealed class CaOptions
 
     /// <summary>Checks the options and says what to write instead of a bad value.</summary>
     /// <exception cref="ArgumentException">An option has a value that cannot make a working CA (a bad domain or range included).</exception>
-    public void Validate()
+    internal void Validate()
     {
         ValidateCommonName(RootCommonName, nameof(RootCommonName));
         ValidateCommonName(IntermediateCommonName, nameof(IntermediateCommonName));
@@ -108,7 +108,7 @@ public sealed class CaOptions
 /// <summary>An IP address range in CIDR form.</summary>
 /// <param name="Network">The first address of the range.</param>
 /// <param name="PrefixLength">The number of leading bits that are fixed.</param>
-public readonly record struct IpRange(IPAddress Network, int PrefixLength)
+internal readonly record struct IpRange(IPAddress Network, int PrefixLength)
 {
     /// <summary>Parses <c>address/prefix</c>, e.g. <c>192.168.0.0/16</c> or <c>fc00::/7</c>.</summary>
     /// <exception cref="FormatException">The text is not a CIDR range.</exception>

@@ -10,7 +10,7 @@ namespace LocalTls.Pki;
 /// Files: <c>root_ca.crt</c>, <c>root_ca.key</c> (optional), <c>intermediate_ca.crt</c>, <c>intermediate_ca.key</c>.
 /// Keys are written with mode 0600.
 /// </remarks>
-public sealed class CaStore
+internal sealed class CaStore
 {
     /// <summary>The environment variable that chooses the CA store directory.</summary>
     public const string DirectoryVariable = "LOCALTLS_CAROOT";

@@ -9,7 +9,7 @@ namespace LocalTls.Pki;
 /// Go's crypto/x509 and OpenSSL apply: a DNS constraint <c>sslip.io</c> permits <c>sslip.io</c> and every
 /// name below it.
 /// </summary>
-public sealed class NameConstraintSet
+internal sealed class NameConstraintSet
 {
     /// <summary>Creates a set from DNS domains and CIDR ranges.</summary>
     public NameConstraintSet(IEnumerable<string> dnsDomains, IEnumerable<string> ipRanges)

@@ -12,7 +12,7 @@ using BcPemWriter = Org.BouncyCastle.Utilities.IO.Pem.PemWriter;
 namespace LocalTls.Pki;
 
 /// <summary>PEM encoding and decoding with errors that name the input and say what was expected.</summary>
-public static class Pem
+internal static class Pem
 {
     /// <summary>Reads every certificate in a PEM text.</summary>
     /// <param name="pem">The PEM text.</param>
@@ -185,4 +185,4 @@ public static class Pem
 }
 
 /// <summary>A problem with CA material that the user can fix: the message says how.</summary>
-public sealed class PkiException(string message) : Exception(message);
+internal sealed class PkiException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
 using LocalTls.Cluster;
@@ -17,6 +18,7 @@ public static class SslipBuilderExtensions
     /// var host = k3s.AddSslipHostname("app");   // app.192.168.5.2.sslip.io
     /// </code>
     /// </example>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads extend different receivers (a cluster, the app builder), so a call can never be ambiguous.")]
     public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IResourceBuilder<KubeconfigClusterResource> cluster, [ResourceName] string name, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
@@ -33,6 +35,7 @@ public static class SslipBuilderExtensions
     /// var web = builder.AddSslipHostname("web");   // web.127.0.0.1.sslip.io
     /// </code>
     /// </example>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads extend different receivers (a cluster, the app builder), so a call can never be ambiguous.")]
     public static IResourceBuilder<SslipHostnameResource> AddSslipHostname(this IDistributedApplicationBuilder builder, [ResourceName] string name, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -10,5 +10,5 @@ namespace Aspire.Hosting.ApplicationModel;
 public sealed class SslipDnsResource(string name) : Resource(name)
 {
     /// <summary>The loopback endpoint to answer on; port 0 picks a free port when the app starts.</summary>
-    public IPEndPoint EndPoint { get; set; } = new(IPAddress.Loopback, 0);
+    public IPEndPoint EndPoint { get; internal set; } = new(IPAddress.Loopback, 0);
 }

@@ -19,7 +19,7 @@ namespace LocalTls.Sslip;
 /// <item>All answers from the zones or the TXT store carry the AA flag; recursion is never offered.</item>
 /// </list>
 /// </remarks>
-public sealed class SslipDnsServer : IAsyncDisposable
+internal sealed class SslipDnsServer : IAsyncDisposable
 {
     private const int MaxTxtChunk = 255;
     private const int PortZeroAttempts = 20;

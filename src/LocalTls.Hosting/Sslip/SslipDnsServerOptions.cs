@@ -3,7 +3,7 @@ using System.Net;
 namespace LocalTls.Sslip;
 
 /// <summary>Settings for <see cref="SslipDnsServer"/>.</summary>
-public sealed class SslipDnsServerOptions
+internal sealed class SslipDnsServerOptions
 {
     /// <summary>The default port: 53535 (5353 is mDNS, usually held by avahi or mDNSResponder).</summary>
     public const int DefaultPort = 53535;

@@ -1,7 +1,7 @@
 namespace LocalTls.Sslip;
 
 /// <summary>How the IP address is written inside an sslip.io / nip.io hostname.</summary>
-public enum SslipForm
+internal enum SslipForm
 {
     /// <summary>IPv4 with dots: <c>app.192.168.5.2.sslip.io</c>.</summary>
     Dotted,

@@ -17,7 +17,7 @@ namespace LocalTls.Sslip;
 /// address (sslip.io would answer A and AAAA with different addresses). Names outside those rules are
 /// rejected with a message that says what to write instead.
 /// </remarks>
-public sealed class SslipHostname : IEquatable<SslipHostname>
+internal sealed class SslipHostname : IEquatable<SslipHostname>
 {
     /// <summary>The zone used when none is given: <c>sslip.io</c>.</summary>
     public const string DefaultZone = "sslip.io";

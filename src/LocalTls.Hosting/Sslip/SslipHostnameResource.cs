@@ -15,13 +15,13 @@ public sealed class SslipHostnameResource(string name, string prefix) : Resource
     public string Prefix { get; } = prefix;
 
     /// <summary>The cluster whose ingress address the name embeds; <see langword="null"/> for this machine.</summary>
-    public KubeconfigClusterResource? Cluster { get; set; }
+    public KubeconfigClusterResource? Cluster { get; internal set; }
 
     /// <summary>An explicit address, overriding the cluster's ingress address (or loopback on the host).</summary>
-    public IPAddress? Address { get; set; }
+    public IPAddress? Address { get; internal set; }
 
     /// <summary>The zone: <c>sslip.io</c> or <c>nip.io</c>.</summary>
-    public string Zone { get; set; } = SslipHostname.DefaultZone;
+    public string Zone { get; internal set; } = SslipHostname.DefaultZone;
 
     /// <summary>The address the name embeds, when known: explicit, else the cluster's ingress, else loopback on the host.</summary>
     public IPAddress? ResolvedAddress => Address ?? (Cluster is null ? IPAddress.Loopback : Cluster.IngressAddress);

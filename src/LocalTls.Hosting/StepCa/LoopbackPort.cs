@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace LocalTls.StepCa;
 
 /// <summary>Finds free TCP ports on the loopback interface.</summary>
-public static class LoopbackPort
+internal static class LoopbackPort
 {
     /// <summary>
     /// A TCP port that was free on <paramref name="address"/> (default 127.0.0.1) a moment ago: the operating

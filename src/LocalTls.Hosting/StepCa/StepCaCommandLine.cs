@@ -1,7 +1,7 @@
 namespace LocalTls.StepCa;
 
 /// <summary>The command line step-ca is started with for a layout.</summary>
-public static class StepCaCommandLine
+internal static class StepCaCommandLine
 {
     /// <summary>
     /// The arguments after the <c>step-ca</c> executable: <c>--password-file {secrets/password}</c> when the

@@ -9,7 +9,7 @@ namespace LocalTls.StepCa;
 
 /// <summary>Renders step-ca 0.19.0's <c>ca.json</c> and <c>defaults.json</c>, and the URLs clients use.</summary>
 /// <remarks>The output is deterministic: fixed key order, two-space indentation, <c>\n</c> line ends, a final newline.</remarks>
-public static partial class StepCaConfig
+internal static partial class StepCaConfig
 {
     private static readonly JsonSerializerOptions Indented = new()
     {

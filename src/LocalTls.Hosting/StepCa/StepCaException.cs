@@ -1,7 +1,7 @@
 namespace LocalTls.StepCa;
 
 /// <summary>step-ca could not be configured, written, found or started; the message says what to do.</summary>
-public class StepCaException : Exception
+internal class StepCaException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StepCaException(string message)
@@ -17,7 +17,7 @@ public class StepCaException : Exception
 }
 
 /// <summary><see cref="StepCaOptions"/> are not valid; <see cref="Errors"/> says what to write instead.</summary>
-public sealed class StepCaConfigurationException : StepCaException
+internal sealed class StepCaConfigurationException : StepCaException
 {
     /// <summary>Creates the exception from the problems <see cref="StepCaOptions.Validate"/> found.</summary>
     public StepCaConfigurationException(IReadOnlyList<string> errors)

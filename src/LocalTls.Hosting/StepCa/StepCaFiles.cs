@@ -9,10 +9,10 @@ namespace LocalTls.StepCa;
 /// <param name="RelativePath">The path under the layout's root, with <c>/</c>, e.g. <c>config/ca.json</c>.</param>
 /// <param name="Content">The text of the file.</param>
 /// <param name="IsSecret">Whether the file is a key or password: written 0600, and a Kubernetes Secret rather than a ConfigMap.</param>
-public sealed record StepCaFile(string RelativePath, string Content, bool IsSecret);
+internal sealed record StepCaFile(string RelativePath, string Content, bool IsSecret);
 
 /// <summary>Every file a step-ca needs, rendered for one layout.</summary>
-public sealed class StepCaFileSet
+internal sealed class StepCaFileSet
 {
     internal StepCaFileSet(StepCaLayout layout, IReadOnlyList<StepCaFile> files, bool passwordProtected, string rootFingerprint)
     {
@@ -43,7 +43,7 @@ public sealed class StepCaFileSet
 }
 
 /// <summary>Renders step-ca's files from CA material and writes them to disk atomically.</summary>
-public static class StepCaFiles
+internal static class StepCaFiles
 {
     /// <summary>
     /// Renders the files for CA material from <see cref="CaGenerator"/> or the CA store (see

@@ -10,7 +10,7 @@ namespace LocalTls.StepCa;
 /// as <see cref="StepCaKubernetesRenderer"/> (the seed's alternative). The chart takes <c>ca.json</c> as an object,
 /// not as a JSON string.
 /// </summary>
-public static class StepCaHelmValuesRenderer
+internal static class StepCaHelmValuesRenderer
 {
     /// <summary>The values; write them with <c>ManifestYaml</c>-style YAML or JSON and pass to <c>helm install -f</c>.</summary>
     public static JsonObject Render(StepCaResource ca, CaMaterial material, string? keyPassword = null)

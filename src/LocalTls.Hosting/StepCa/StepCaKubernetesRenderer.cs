@@ -11,7 +11,7 @@ namespace LocalTls.StepCa;
 /// Renders a <see cref="StepCaResource"/> into the Kubernetes objects that run it: a pure function of the model
 /// and the CA material. Cluster apply, publish and tests all use this output.
 /// </summary>
-public static class StepCaKubernetesRenderer
+internal static class StepCaKubernetesRenderer
 {
     internal const string ManagedBy = "localtls";
     private const string HttpsPortName = "https";

@@ -12,7 +12,7 @@ namespace LocalTls.StepCa;
 /// moves a layout onto a folder of this machine, keeping its structure, so a container configuration can be
 /// booted by a step-ca running on the host.
 /// </remarks>
-public sealed class StepCaLayout : IEquatable<StepCaLayout>
+internal sealed class StepCaLayout : IEquatable<StepCaLayout>
 {
     /// <summary>The CA configuration, relative to the root.</summary>
     public const string CaConfigFile = "config/ca.json";

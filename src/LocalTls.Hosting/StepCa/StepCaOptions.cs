@@ -1,7 +1,7 @@
 namespace LocalTls.StepCa;
 
 /// <summary>What goes into step-ca's <c>ca.json</c>, apart from the file paths (see <see cref="StepCaLayout"/>).</summary>
-public sealed class StepCaOptions
+internal sealed class StepCaOptions
 {
     /// <summary>
     /// The in-cluster Service names step-ca answers to by default (Service <c>step-ca</c> in namespace <c>step-ca</c>).
@@ -46,7 +46,7 @@ public sealed class StepCaOptions
 }
 
 /// <summary>step-ca's <c>db</c> section. ACME keeps accounts, orders and nonces there; without it step-ca's ACME fails.</summary>
-public sealed class StepCaDatabaseOptions
+internal sealed class StepCaDatabaseOptions
 {
     /// <summary>The database engine. Default <see cref="StepCaDatabaseType.BadgerV2"/>, as <c>step ca init</c> writes.</summary>
     public StepCaDatabaseType Type { get; set; } = StepCaDatabaseType.BadgerV2;
@@ -62,7 +62,7 @@ public sealed class StepCaDatabaseOptions
 }
 
 /// <summary>step-ca database engines.</summary>
-public enum StepCaDatabaseType
+internal enum StepCaDatabaseType
 {
     /// <summary><c>badgerv2</c>: a folder of files.</summary>
     BadgerV2,
@@ -72,7 +72,7 @@ public enum StepCaDatabaseType
 }
 
 /// <summary>How badger loads its value log (<c>badgerFileLoadingMode</c>).</summary>
-public enum BadgerFileLoadingMode
+internal enum BadgerFileLoadingMode
 {
     /// <summary><c>mmap</c>: memory-mapped, badger's default.</summary>
     MemoryMap,
@@ -82,7 +82,7 @@ public enum BadgerFileLoadingMode
 }
 
 /// <summary>step-ca's <c>logger.format</c>.</summary>
-public enum StepCaLogFormat
+internal enum StepCaLogFormat
 {
     /// <summary><c>text</c>: logfmt-like lines.</summary>
     Text,
@@ -99,13 +99,13 @@ public enum StepCaLogFormat
 public sealed class StepCaClaimsOptions
 {
     /// <summary>step-ca's built-in minimum TLS certificate duration: 5 minutes.</summary>
-    public static readonly TimeSpan StepCaDefaultMin = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan StepCaDefaultMin = TimeSpan.FromMinutes(5);
 
     /// <summary>step-ca's built-in maximum TLS certificate duration: 24 hours.</summary>
-    public static readonly TimeSpan StepCaDefaultMax = TimeSpan.FromHours(24);
+    internal static readonly TimeSpan StepCaDefaultMax = TimeSpan.FromHours(24);
 
     /// <summary>step-ca's built-in default TLS certificate duration: 24 hours.</summary>
-    public static readonly TimeSpan StepCaDefaultDefault = TimeSpan.FromHours(24);
+    internal static readonly TimeSpan StepCaDefaultDefault = TimeSpan.FromHours(24);
 
     /// <summary><c>minTLSCertDuration</c>: the shortest certificate a client may ask for.</summary>
     public TimeSpan? MinTlsCertDuration { get; set; }
@@ -117,7 +117,7 @@ public sealed class StepCaClaimsOptions
     public TimeSpan? DefaultTlsCertDuration { get; set; }
 
     /// <summary>step-ca's built-in durations, written out: 5 minutes, 24 hours, 24 hours.</summary>
-    public static StepCaClaimsOptions StepCaDefaults() => new()
+    internal static StepCaClaimsOptions StepCaDefaults() => new()
     {
         MinTlsCertDuration = StepCaDefaultMin,
         MaxTlsCertDuration = StepCaDefaultMax,

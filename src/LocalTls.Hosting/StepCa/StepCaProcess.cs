@@ -15,14 +15,14 @@ namespace LocalTls.StepCa;
 /// <param name="Timestamp">When it was read.</param>
 /// <param name="IsStandardError">Whether it came on standard error (where step-ca logs) rather than standard output.</param>
 /// <param name="Text">The line, without its line end.</param>
-public sealed record StepCaLogLine(DateTimeOffset Timestamp, bool IsStandardError, string Text)
+internal sealed record StepCaLogLine(DateTimeOffset Timestamp, bool IsStandardError, string Text)
 {
     /// <inheritdoc />
     public override string ToString() => Text;
 }
 
 /// <summary>How to run a step-ca process on this machine (see <see cref="StepCaProcess.StartAsync(StepCaProcessOptions, CancellationToken)"/>).</summary>
-public sealed class StepCaProcessOptions
+internal sealed class StepCaProcessOptions
 {
     /// <summary>Where the files are; their paths must be valid on this machine (a host layout, or a layout mapped with <see cref="StepCaLayout.MapTo(string)"/>).</summary>
     public required StepCaLayout Layout { get; init; }
@@ -54,7 +54,7 @@ public sealed class StepCaProcessOptions
 /// and <c>GET /health</c> answers <c>{"status":"ok"}</c> over TLS that trusts only the CA's own root, and
 /// stopped (SIGTERM, then kill) when disposed.
 /// </summary>
-public sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
+internal sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
 {
     /// <summary>The environment variable that names the step-ca executable.</summary>
     public const string ExecutableEnvironmentVariable = "LOCALTLS_STEP_CA";

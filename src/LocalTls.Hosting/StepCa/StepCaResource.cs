@@ -23,46 +23,46 @@ public sealed class StepCaResource(string name) : Resource(name)
     public const string DefaultImageTag = "0.30.0";
 
     /// <summary>The namespace step-ca runs in.</summary>
-    public string Namespace { get; set; } = DefaultNamespace;
+    public string Namespace { get; internal set; } = DefaultNamespace;
 
     /// <summary>The Service name; the ACME URL is <c>https://{ServiceName}.{Namespace}.svc.cluster.local:{Port}</c>.</summary>
-    public string ServiceName { get; set; } = "step-ca";
+    public string ServiceName { get; internal set; } = "step-ca";
 
     /// <summary>The port step-ca and its Service listen on.</summary>
-    public int Port { get; set; } = DefaultPort;
+    public int Port { get; internal set; } = DefaultPort;
 
     /// <summary>The container image.</summary>
-    public string Image { get; set; } = DefaultImage;
+    public string Image { get; internal set; } = DefaultImage;
 
     /// <summary>The container image tag.</summary>
-    public string ImageTag { get; set; } = DefaultImageTag;
+    public string ImageTag { get; internal set; } = DefaultImageTag;
 
     /// <summary>The size of the volume for step-ca's database.</summary>
-    public string PersistenceSize { get; set; } = "1Gi";
+    public string PersistenceSize { get; internal set; } = "1Gi";
 
     /// <summary>The StorageClass of that volume; <see langword="null"/> for the cluster's default (k3s: local-path).</summary>
-    public string? StorageClassName { get; set; }
+    public string? StorageClassName { get; internal set; }
 
     /// <summary>The ACME provisioners. Empty until <c>WithAcmeProvisioner</c>; rendering adds the default <c>acme</c> then.</summary>
     public IList<AcmeProvisionerOptions> Provisioners { get; } = [];
 
     /// <summary>Certificate lifetimes for the whole authority (step-ca's defaults: 5 minutes to 24 hours, 24 hours by default).</summary>
-    public StepCaClaimsOptions Claims { get; set; } = StepCaClaimsOptions.StepCaDefaults();
+    public StepCaClaimsOptions Claims { get; internal set; } = StepCaClaimsOptions.StepCaDefaults();
 
     /// <summary>More names for step-ca's own TLS certificate, besides its Service names.</summary>
     public IList<string> ExtraDnsNames { get; } = [];
 
     /// <summary>The CA store directory; <see langword="null"/> for <c>$LOCALTLS_CAROOT</c> or the per-user default.</summary>
-    public string? CaStoreDirectory { get; set; }
+    public string? CaStoreDirectory { get; internal set; }
 
     /// <summary>How a CA is generated when the store is empty.</summary>
-    public CaOptions CaOptions { get; set; } = new();
+    public CaOptions CaOptions { get; internal set; } = new();
 
     /// <summary>PEM files to import into the store instead of generating a CA.</summary>
-    public CaImportFiles? Import { get; set; }
+    internal CaImportFiles? Import { get; set; }
 
     /// <summary>A password that encrypts the intermediate key in the cluster Secret; <see langword="null"/> for none.</summary>
-    public ParameterResource? KeyPassword { get; set; }
+    public ParameterResource? KeyPassword { get; internal set; }
 
     /// <summary>The cluster step-ca runs in (set by <c>InCluster</c>); <see langword="null"/> runs it on this machine.</summary>
     public KubeconfigClusterResource? Cluster { get; internal set; }
@@ -97,4 +97,4 @@ public sealed class StepCaResource(string name) : Resource(name)
 /// <param name="IntermediateCertificatePath">The intermediate certificate PEM, or <see langword="null"/> to sign a new one with the root key.</param>
 /// <param name="IntermediateKeyPath">The intermediate key PEM.</param>
 /// <param name="RootKeyPath">The root key PEM, needed only to sign a new intermediate.</param>
-public sealed record CaImportFiles(string RootCertificatePath, string? IntermediateCertificatePath, string? IntermediateKeyPath, string? RootKeyPath);
+internal sealed record CaImportFiles(string RootCertificatePath, string? IntermediateCertificatePath, string? IntermediateKeyPath, string? RootKeyPath);

@@ -35,8 +35,9 @@ public class SslipHostnameTests
     [InlineData("1.2.3.4.10-0-0-1.sslip.io", "1.2.3.4", "10.0.0.1", "sslip.io", SslipForm.Dashed)]
     [InlineData("www.76543210.127-0-0-53.nip.io", "www.76543210", "127.0.0.53", "nip.io", SslipForm.Dashed)]
     [InlineData("deadbeef.1.2.3.4.sslip.io", "deadbeef", "1.2.3.4", "sslip.io", SslipForm.Dotted)]
-    public void Parses_every_form(string name, string prefix, string address, string zone, SslipForm form)
+    public void Parses_every_form(string name, string prefix, string address, string zone, object expectedForm)
     {
+        var form = (SslipForm)expectedForm; // SslipForm is internal; a public test method takes it as object
         var parsed = SslipHostname.Parse(name);
 
         Assert.Equal(prefix, parsed.Prefix);
@@ -226,8 +227,9 @@ public class SslipHostnameTests
     [InlineData("x", "2001:db8::1:0:0:1", "sslip.io", SslipForm.Dotted, "x.2001-0db8-0000-0000-0001-0000-0000-0001.sslip.io")]
     // 1:2:3:4:: compressed is 1-2-3-4--, which sslip.io also reads as 1.2.3.4: written out in full instead
     [InlineData("x", "1:2:3:4::", "sslip.io", SslipForm.Dotted, "x.0001-0002-0003-0004-0000-0000-0000-0000.sslip.io")]
-    public void Create_builds_the_canonical_name(string prefix, string address, string zone, SslipForm form, string expected)
+    public void Create_builds_the_canonical_name(string prefix, string address, string zone, object requestedForm, string expected)
     {
+        var form = (SslipForm)requestedForm; // SslipForm is internal; a public test method takes it as object
         var ip = IPAddress.Parse(address);
         var created = SslipHostname.Create(prefix, ip, zone, form);
 

@@ -4,7 +4,7 @@ using LocalTls.Pki;
 namespace LocalTls.Tests.TestSupport;
 
 /// <summary>TLS server validation that trusts one CA's root and nothing else: what a client that imported only our root sees.</summary>
-public static class OnlyRoot
+internal static class OnlyRoot
 {
     public static bool Accepts(CaMaterial ca, X509Certificate? certificate, X509Chain? presented)
     {
