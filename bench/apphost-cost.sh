@@ -70,21 +70,27 @@ measure() {
 }
 
 declare -a plain_ms plain_kb first_ms first_kb reuse_ms reuse_kb
+# DCP stops an AppHost's web project shortly after the AppHost exits: the next start waits until its port is free.
+wait_port_free() {
+  for _ in $(seq 1 300); do port_in_use "$https_port" || return 0; sleep 0.1; done
+  echo "error: 127.0.0.1:$https_port is in use (another playground?); the playground's web project needs it" >&2; exit 3
+}
+
 for round in $(seq 1 "$rounds"); do
-  if port_in_use "$https_port"; then
-    echo "error: 127.0.0.1:$https_port is in use (another playground?); the playground's web project needs it" >&2; exit 3
-  fi
+  wait_port_free
   http_port="$(free_port)"
   measure plain "$work/plain-$round.log" \
     curl -fsS -o /dev/null "http://localhost:$http_port/" -- "$plain" "--Bench:Port=$http_port"
   plain_ms+=("$ms"); plain_kb+=("$kb")
 
   store="$work/caroot-$round"
+  wait_port_free
   probe=(curl -fsS -o /dev/null --cacert "$store/root_ca.crt" --resolve "$name:$https_port:127.0.0.1" "https://$name:$https_port/")
   measure playground "$work/playground-$round.log" "${probe[@]}" -- "$playground" "--Playground:CaStore=$store"
   first_ms+=("$ms"); first_kb+=("$kb")
   crt="$store/step-ca/step-ca/certificates/web-tls/tls.crt"
   serial="$(openssl x509 -noout -serial -in "$crt")"
+  wait_port_free
   measure playground-restart "$work/playground-restart-$round.log" "${probe[@]}" -- "$playground" "--Playground:CaStore=$store"
   # The restart must serve the same certificate, not issue a new one.
   [ "$(openssl x509 -noout -serial -in "$crt")" = "$serial" ] || { echo "error: the restart issued a new certificate instead of reusing it" >&2; exit 1; }
