@@ -69,22 +69,20 @@ public static class LocalTlsTestingExtensions
         ArgumentNullException.ThrowIfNull(names);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var waits = names.Select(n => app.WaitForCertificateAsync(n, timeout, linked.Token)).ToList();
-        try
+        var pending = waits.ToList();
+        while (pending.Count > 0)
         {
-            return await Task.WhenAll(waits);
-        }
-        catch
-        {
-            // Report the first failure, not a cancellation it caused in the others.
-            await linked.CancelAsync();
-            var failed = waits.FirstOrDefault(w => w.IsFaulted && w.Exception!.InnerException is not OperationCanceledException);
-            if (failed is not null)
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (!done.IsCompletedSuccessfully)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed.Exception!.InnerException!).Throw();
+                // The first failure ends the wait; the others are not waited for.
+                await linked.CancelAsync();
+                await done;
             }
-
-            throw;
         }
+
+        return [.. waits.Select(w => w.Result)];
     }
 
     /// <summary>

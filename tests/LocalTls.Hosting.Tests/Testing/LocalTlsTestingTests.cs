@@ -98,7 +98,8 @@ public class LocalTlsTestingTests
 
         var timeout = TimeSpan.FromMinutes(4);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => app.WaitForCertificatesAsync(["web-tls", "year-tls"], timeout, ct));
+        // "not-a-certificate" never turns Running: the failure of "year-tls" must end the wait without it.
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => app.WaitForCertificatesAsync(["web-tls", "not-a-certificate", "year-tls"], timeout, ct));
         watch.Stop();
 
         Assert.True(app.ResourceNotifications.TryGetCurrentState("year-tls", out var state));
@@ -108,6 +109,10 @@ public class LocalTlsTestingTests
         Assert.Contains("'year-tls'", failure.Message);
         Assert.Contains(problem, failure.Message);
         Assert.True(watch.Elapsed < timeout / 2, $"the wait took {watch.Elapsed}");
+
+        // A name that never turns Running times out, and the message says so.
+        var timedOut = await Assert.ThrowsAsync<TimeoutException>(() => app.WaitForCertificateAsync("not-a-certificate", TimeSpan.FromSeconds(2), ct));
+        Assert.Contains("no resource of that name", timedOut.Message);
         await app.StopAsync(ct);
     }
 }
