@@ -61,6 +61,8 @@ public class LocalTlsTestingTests
         Assert.Equal(new CaStore(dir.Combine("caroot")).Load().RootFingerprint, root.Fingerprint);
         var chain = issued.ReadChain();
         Assert.Equal(issued.SerialNumber, chain[0].SerialNumber);
+        Assert.Equal(new DateTimeOffset(chain[0].NotAfter.ToUniversalTime()), issued.NotAfter);
+        Assert.Equal(root.RootCertificatePem.Trim(), File.ReadAllText(Path.Combine(issued.Directory, "ca.crt")).Trim());
         Assert.True(chain[0].MatchesHostname("web.127.0.0.1.sslip.io"));
         Assert.Equal(2, chain.Count);
         Assert.Equal(chain[1].IssuerName.RawData, X509Certificate2.CreateFromPem(root.RootCertificatePem).SubjectName.RawData);
