@@ -93,7 +93,7 @@ public class LocalTlsTestingTests
         var ct = TestContext.Current.CancellationToken;
         var builder = await PlaygroundAsync(dir, ct);
         // step-ca's default maximum lifetime is 24 hours: a year is refused when the order is finalized.
-        var issuer = builder.CreateResourceBuilder(builder.Resources.OfType<CertManagerIssuerResource>().Single(i => i.Name == "step-ca-acme"));
+        var issuer = builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single(c => c.Name == "web-tls").Issuer!);
         builder.AddCertificate("year-tls", builder.AddSslipHostname("year-hostname", "year")).WithDuration(TimeSpan.FromDays(365)).WithIssuer(issuer);
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
