@@ -141,7 +141,13 @@ public sealed class KubeApiServer : IAsyncDisposable
 
         """;
 
-    public void WriteKubeconfig(string path) => File.WriteAllText(path, Kubeconfig());
+    /// <summary>Writes the kubeconfig whole (a temporary file renamed), so a reader waiting for it never sees half of it.</summary>
+    public void WriteKubeconfig(string path)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, Kubeconfig());
+        File.Move(temporary, path, overwrite: true);
+    }
 
     public IKubernetes CreateClient() =>
         new Kubernetes(new KubernetesClientConfiguration { Host = Url.GetLeftPart(UriPartial.Authority) });
