@@ -272,6 +272,16 @@ internal sealed class HostTarget(
         catch (OperationCanceledException)
         {
         }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            // Every failure ends in a visible state, never an unobserved task.
+            logger.LogError(ex, "Following step-ca '{Name}' failed: {Message}", host.Ca.Name, ex.Message);
+            await notifications.PublishUpdateAsync(host.Ca, s => s with
+            {
+                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                Properties = s.Properties.With(LocalTlsProperties.Problem, $"LocalTls stopped following step-ca: {ex.Message}"),
+            });
+        }
     }
 
     private static string StoppedProblem(HostCa host, StepCaServerResource server, string state, int? exitCode, string tail, Queue<string> recent)

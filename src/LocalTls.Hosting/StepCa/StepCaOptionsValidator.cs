@@ -222,7 +222,7 @@ internal static partial class StepCaOptionsValidator
                 label = $"Provisioners[{i}]";
                 errors.Add($"Provisioners[{i}] has no name: give it a URL-safe name like '{AcmeProvisionerOptions.DefaultName}'.");
             }
-            else if (!ProvisionerNameSyntax().IsMatch(p.Name))
+            else if (!StepCaRules.IsProvisionerName(p.Name))
             {
                 errors.Add($"ACME provisioner name '{p.Name}' is not URL-safe: it becomes part of the ACME directory URL (/acme/{{name}}/directory). Use letters, digits, '-', '_' and '.', e.g. '{SuggestProvisionerName(p.Name)}'.");
             }
@@ -309,9 +309,6 @@ internal static partial class StepCaOptionsValidator
 
         return errors.Count > before ? null : new Effective(min, max, def, "the authority claims");
     }
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    private static partial Regex ProvisionerNameSyntax();
 
     [GeneratedRegex(@"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")]
     private static partial Regex DnsNameSyntax();

@@ -8,9 +8,12 @@ internal static partial class StepCaRules
     /// <summary>An ACME provisioner name: part of the URL <c>/acme/{name}/directory</c>.</summary>
     /// <exception cref="ArgumentException">The name has characters a URL path segment cannot carry as is.</exception>
     public static string RequireProvisionerName(string? name, string? paramName) =>
-        !string.IsNullOrEmpty(name) && ProvisionerName().IsMatch(name)
+        IsProvisionerName(name)
             ? name
-            : throw new ArgumentException($"'{name}' cannot be an ACME provisioner name: it becomes part of the URL /acme/{{name}}/directory, so use letters, digits, '-', '_' and '.', e.g. \"acme\".", paramName);
+            : throw new ArgumentException($"'{name}' cannot be an ACME provisioner name: it becomes part of the URL /acme/{{name}}/directory, so start with a letter or digit and use letters, digits, '-', '_' and '.', e.g. \"acme\".", paramName);
+
+    /// <summary>The one rule for provisioner names, used by the builder, the CLI and <see cref="StepCaOptionsValidator"/>.</summary>
+    public static bool IsProvisionerName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) => !string.IsNullOrEmpty(name) && ProvisionerName().IsMatch(name);
 
     /// <summary>The port step-ca and its Service listen on.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not between 1 and 65535.</exception>
@@ -33,7 +36,7 @@ internal static partial class StepCaRules
             ? tag
             : throw new ArgumentException($"'{tag}' is not an image tag: use letters, digits, '_', '.' and '-' (at most 128), e.g. \"0.30.0\".", paramName);
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     private static partial Regex ProvisionerName();
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]

@@ -17,6 +17,7 @@ public class BadInputTests
         { "k3s ingress address shorthand", "is not an IP address" },
         { "ingress class", "not a valid IngressClass name" },
         { "provisioner name", "cannot be an ACME provisioner name" },
+        { "provisioner name starting with a dash", "start with a letter or digit" },
         { "duplicate provisioner", "already has a provisioner named" },
         { "persistence size", "is not a Kubernetes quantity" },
         { "storage class", "not a valid StorageClass name" },
@@ -71,6 +72,7 @@ public class BadInputTests
             case "k3s ingress address shorthand": b.AddKubeconfigCluster("k").WithIngressAddress("10.1"); break;
             case "ingress class": b.AddKubeconfigCluster("k").WithIngressClass("Traefik_2"); break;
             case "provisioner name": ca.WithAcmeProvisioner("my acme"); break;
+            case "provisioner name starting with a dash": ca.WithAcmeProvisioner("-acme"); break;
             case "duplicate provisioner": ca.WithAcmeProvisioner("acme"); break;
             case "persistence size": ca.WithPersistence("1 gigabyte"); break;
             case "storage class": ca.WithPersistence("1Gi", "Local_Path"); break;

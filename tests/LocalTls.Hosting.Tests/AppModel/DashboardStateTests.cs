@@ -24,9 +24,9 @@ public class DashboardStateTests
         };
         foreach (var (name, type) in expected)
         {
-            var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type && e.Snapshot.State?.Text != KnownResourceStates.Starting, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             // Without a reachable cluster the cluster says why and nothing is applied; a host name with a known address needs nothing started.
             var state = type switch { "SslipHostname" => KnownResourceStates.Active, "KubernetesCluster" => KnownResourceStates.FailedToStart, _ => KnownResourceStates.NotStarted };
+            var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type && e.Snapshot.State?.Text == state, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.Equal(state, update.Snapshot.State?.Text);
         }
 

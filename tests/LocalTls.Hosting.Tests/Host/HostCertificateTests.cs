@@ -235,4 +235,41 @@ public class HostCertificateTests
         Assert.Null(Property(recovered, "localtls.problem"));
         await app.StopAsync(ct);
     }
+
+    [Fact]
+    public async Task WithLocalTls_gives_a_project_without_an_https_endpoint_one_that_serves_the_certificate()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var ca = builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot")).WithExecutable(StepCaBinary.Path);
+        var tls = builder.AddCertificate("web-tls", builder.AddSslipHostname("web-name", "web")).WithIssuer(builder.AddCertManagerIssuer("local", ca));
+        // The 'http' profile only, as 'dotnet new web' puts first.
+        builder.AddProject<Projects.LocalTls_TestWeb>("web", "http").WithLocalTls(tls);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
+
+        var issued = await app.ResourceNotifications.WaitForResourceAsync("web-tls", e => e.Snapshot.State?.Text is "Running" or "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+        Assert.Equal("Running", issued.Snapshot.State?.Text);
+        await app.ResourceNotifications.WaitForResourceAsync("web", e => e.Snapshot.State?.Text == KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
+        var https = app.GetEndpoint("web", "https");
+        string? served = null;
+        for (var attempt = 0; attempt < 50 && served is null; attempt++)
+        {
+            try
+            {
+                served = await ServedSerialAsync(https.Port, ct);
+            }
+            catch (SocketException) when (attempt < 49)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+
+        Assert.Equal(Property(issued, "localtls.serial"), served);
+        // The http endpoint the profile had is still served too.
+        using var plain = new HttpClient();
+        Assert.Equal("hello over http as localhost", await plain.GetStringAsync($"http://localhost:{app.GetEndpoint("web", "http").Port}/", ct));
+        await app.StopAsync(ct);
+    }
 }
