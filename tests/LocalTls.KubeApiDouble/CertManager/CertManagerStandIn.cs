@@ -855,6 +855,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await stopping.CancelAsync();
+        server.Api.Admission.Remove(CertManagerWebhook.Name);
         foreach (var watcher in watchers)
         {
             server.Store.StopWatch(watcher);
