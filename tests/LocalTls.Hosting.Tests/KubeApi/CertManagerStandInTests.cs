@@ -215,6 +215,83 @@ public class CertManagerStandInTests
         Assert.Equal(HttpStatusCode.NotFound, secretCode);
     }
 
+    [Fact]
+    public async Task A_duration_beyond_the_provisioners_maximum_fails_the_issuance_with_failedIssuanceAttempts_and_lastFailureTime()
+    {
+        var (server, certManager, kubelet) = await StartAsync();
+        await using var _s = server;
+        await using var _c = certManager;
+        await using var _k = kubelet;
+
+        // The seed's issuer sends the duration (enableDurationFeature); step-ca's ACME provisioner allows 90 days at most.
+        await ApplySeedAsync(server, json =>
+        {
+            if ((string?)json["kind"] == "Certificate")
+            {
+                json["spec"]!["duration"] = "4000h";
+            }
+        });
+        var paths = SeedPaths();
+
+        var certificate = await EventuallyAsync(server, paths.Certificate, c => (string?)Condition(c, "Issuing")?["status"] == "False", "the issuance failing", seconds: 90);
+        var issuing = Condition(certificate, "Issuing")!;
+        Assert.Equal("Failed", (string?)issuing["reason"]);
+        Assert.StartsWith("The certificate request has failed to complete and will be retried: ", (string?)issuing["message"], StringComparison.Ordinal);
+        Assert.Equal(1, (int?)certificate["status"]!["failedIssuanceAttempts"]);
+        Assert.NotNull((string?)certificate["status"]!["lastFailureTime"]);
+        Assert.Equal("DoesNotExist", (string?)Condition(certificate, "Ready")!["reason"]);
+        Assert.Null(certificate["status"]!["revision"]);
+
+        var (_, request) = await server.SendAsync("GET", $"/apis/cert-manager.io/v1/namespaces/{paths.Namespace}/certificaterequests/test-tls-1");
+        Assert.Equal("Failed", (string?)Condition(request, "Ready")!["reason"]);
+        Assert.NotNull((string?)request["status"]!["failureTime"]);
+        var (_, orders) = await server.SendAsync("GET", $"/apis/acme.cert-manager.io/v1/namespaces/{paths.Namespace}/orders");
+        var order = Assert.Single(orders["items"]!.AsArray())!;
+        Assert.Equal("4000h0m0s", (string?)order["spec"]!["duration"]);
+        Assert.Contains((string?)order["status"]!["state"], new[] { "errored", "invalid" });
+
+        // step-ca 0.19 refuses the too-long certificate at finalize, with a bare serverInternal.
+        Assert.StartsWith("Could not finalize the order", (string?)order["status"]!["reason"], StringComparison.Ordinal);
+        Assert.Contains("serverInternal", (string?)order["status"]!["reason"], StringComparison.Ordinal);
+        var (secretCode, _) = await server.SendAsync("GET", paths.Secret);
+        Assert.Equal(HttpStatusCode.NotFound, secretCode);
+    }
+
+    [Fact]
+    public async Task Once_stopped_the_stand_in_reconciles_nothing_and_its_webhook_is_gone()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        var certManager = CertManagerStandIn.Start(server);
+        var issuer = new JsonObject
+        {
+            ["apiVersion"] = "cert-manager.io/v1",
+            ["kind"] = "ClusterIssuer",
+            ["metadata"] = new JsonObject { ["name"] = "unreachable" },
+            ["spec"] = new JsonObject { ["acme"] = new JsonObject
+            {
+                ["server"] = "https://nothing.nowhere.svc.cluster.local:9000/acme/acme/directory",
+                ["privateKeySecretRef"] = new JsonObject { ["name"] = "unreachable" },
+                ["solvers"] = new JsonArray(),
+            } },
+        };
+        var (created, _) = await server.SendAsync("POST", Issuers, issuer);
+        Assert.Equal(HttpStatusCode.Created, created);
+        var running = await EventuallyAsync(server, Issuers + "/unreachable", i => Condition(i, "Ready") is not null, "the running stand-in reconciling");
+        Assert.Contains("Connection refused", (string?)Condition(running, "Ready")!["message"], StringComparison.OrdinalIgnoreCase);
+
+        await certManager.DisposeAsync();
+        issuer["metadata"]!["name"] = "after-stop";
+        (created, _) = await server.SendAsync("POST", Issuers, issuer);
+        Assert.Equal(HttpStatusCode.Created, created);
+        await Task.Delay(2000, Ct);
+        var (_, stopped) = await server.SendAsync("GET", Issuers + "/after-stop");
+        Assert.Null(stopped["status"]);
+        var (_, answer) = await server.SendAsync("POST", "/apis/cert-manager.io/v1/namespaces/default/certificaterequests?dryRun=All", DryRunRequest(Csr()));
+        Assert.Null(answer["spec"]!["username"]);
+        Assert.Null(server.ClusterDns);
+    }
+
     private static JsonObject DryRunRequest(string? request) => new()
     {
         ["apiVersion"] = "cert-manager.io/v1",

@@ -68,7 +68,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
     /// <summary>The sslip.io responder step-ca resolves through, where dns-01 answers are published.</summary>
     public IPEndPoint Dns => dns.EndPoint;
 
-    /// <summary>How long one issuance may take.</summary>
+    /// <summary>How long one issuance may take before it counts as failed (cert-manager would wait on a pending challenge).</summary>
     public TimeSpan IssuanceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -361,7 +361,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         }
         else if (!SameNames(current, spec))
         {
-            (reason, message) = ("SecretMismatch", "Issuing certificate as Secret was previously issued for different names");
+            (reason, message) = ("SecretMismatch", "Existing issued Secret is not up to date for spec: [spec.dnsNames]");
         }
         else if (RenewalTime(current, spec) <= DateTimeOffset.UtcNow)
         {
@@ -635,7 +635,8 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         using var handler = Handler(acme);
         using var client = new AcmeClient(new Uri((string)acme["server"]!), key, new AcmeClientOptions { HttpMessageHandler = handler, RequestTimeout = TimeSpan.FromSeconds(10) });
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-        timeout.CancelAfter(IssuanceTimeout);
+        // Each wait below is bounded by IssuanceTimeout and says what it waited for; this bounds them all.
+        timeout.CancelAfter(IssuanceTimeout * 3);
         var ct = timeout.Token;
         await client.CreateAccountAsync(cancellationToken: ct);
 
@@ -721,7 +722,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         }
         catch (AcmeException e)
         {
-            WriteStatus(Orders, ns, orderName, new JsonObject { ["state"] = "invalid", ["reason"] = e.Message, ["failureTime"] = Now() });
+            WriteStatus(Orders, ns, orderName, new JsonObject { ["state"] = e.IsTimeout ? "errored" : "invalid", ["reason"] = e.Message, ["failureTime"] = Now() });
             throw;
         }
     }
@@ -770,7 +771,8 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         }
         catch (AcmeException e)
         {
-            WriteStatus(Challenges, ns, challengeName, new JsonObject { ["processing"] = false, ["presented"] = false, ["state"] = "invalid", ["reason"] = e.Message });
+            // Still pending when the stand-in gave up waiting (cert-manager would wait on), invalid when the server said so.
+            WriteStatus(Challenges, ns, challengeName, new JsonObject { ["processing"] = false, ["presented"] = false, ["state"] = e.IsTimeout ? "pending" : "invalid", ["reason"] = e.Message });
             throw;
         }
         finally
