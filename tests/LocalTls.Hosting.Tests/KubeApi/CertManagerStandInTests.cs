@@ -176,6 +176,34 @@ public class CertManagerStandInTests
     }
 
     [Fact]
+    public async Task Changed_dnsNames_issue_the_next_revision_for_the_new_names()
+    {
+        var (server, certManager, kubelet) = await StartAsync();
+        await using var _s = server;
+        await using var _c = certManager;
+        await using var _k = kubelet;
+        await ApplySeedAsync(server);
+        var paths = SeedPaths();
+        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+
+        const string added = "api.192.168.5.2.sslip.io";
+        await ApplySeedAsync(server, json =>
+        {
+            if ((string?)json["kind"] == "Certificate")
+            {
+                json["spec"]!["dnsNames"]!.AsArray().Add(added);
+            }
+        });
+        var renewed = await EventuallyAsync(server, paths.Certificate, c => (int?)c["status"]?["revision"] == 2 && Is(c, "Ready", "True"), "revision 2");
+        Assert.Equal(2, (long?)Condition(renewed, "Ready")!["observedGeneration"]);
+        var (_, secret) = await server.SendAsync("GET", paths.Secret);
+        using var leaf = X509Certificate2.CreateFromPem(Decode(secret, "tls.crt"));
+        var names = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames().ToList();
+        Assert.Contains(added, names);
+        Assert.Contains(ModelFixtures.Seed().Certificate.Hostnames[0].Hostname, names);
+    }
+
+    [Fact]
     public async Task A_wrong_caBundle_leaves_the_ClusterIssuer_ErrRegisterACMEAccount_and_the_Certificate_unissued()
     {
         var (server, certManager, kubelet) = await StartAsync();
