@@ -204,6 +204,25 @@ public class CertManagerStandInTests
     }
 
     [Fact]
+    public async Task A_deleted_Secret_is_issued_again_as_the_next_revision()
+    {
+        var (server, certManager, kubelet) = await StartAsync();
+        await using var _s = server;
+        await using var _c = certManager;
+        await using var _k = kubelet;
+        await ApplySeedAsync(server);
+        var paths = SeedPaths();
+        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+
+        var (deleted, _) = await server.SendAsync("DELETE", paths.Secret);
+        Assert.Equal(HttpStatusCode.OK, deleted);
+        await EventuallyAsync(server, paths.Certificate, c => (int?)c["status"]?["revision"] == 2 && Is(c, "Ready", "True"), "revision 2");
+        var (secretCode, secret) = await server.SendAsync("GET", paths.Secret);
+        Assert.Equal(HttpStatusCode.OK, secretCode);
+        Assert.Equal("kubernetes.io/tls", (string?)secret["type"]);
+    }
+
+    [Fact]
     public async Task A_wrong_caBundle_leaves_the_ClusterIssuer_ErrRegisterACMEAccount_and_the_Certificate_unissued()
     {
         var (server, certManager, kubelet) = await StartAsync();

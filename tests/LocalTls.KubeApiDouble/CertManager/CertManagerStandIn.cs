@@ -52,7 +52,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         dns = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
         server.ClusterDns = dns.EndPoint;
         Webhook.Register(server.Api.Admission);
-        foreach (var type in new[] { ClusterIssuers, Issuers, Certificates })
+        foreach (var type in new[] { ClusterIssuers, Issuers, Certificates, SecretType })
         {
             var watcher = server.Store.Watch(type, null, 0, _ => true);
             watchers.Add(watcher);
@@ -86,7 +86,15 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         {
             await foreach (var change in watcher.Channel.Reader.ReadAllAsync(stopping.Token))
             {
-                if (change.Type != "DELETED")
+                if (type == SecretType)
+                {
+                    // A Certificate's Secret deleted or changed: its Certificate is looked at again (and reissued if need be).
+                    if ((string?)change.Object["metadata"]?["annotations"]?["cert-manager.io/certificate-name"] is { } certificate)
+                    {
+                        queue.Writer.TryWrite((Certificates, change.Namespace, certificate));
+                    }
+                }
+                else if (change.Type != "DELETED")
                 {
                     queue.Writer.TryWrite((type, change.Namespace, (string)change.Object["metadata"]!["name"]!));
                 }
