@@ -28,6 +28,15 @@ public sealed class Admission
         }
     }
 
+    /// <summary>Removes the webhooks of that name, as deleting a webhook configuration does.</summary>
+    public void Remove(string name)
+    {
+        lock (hooks)
+        {
+            hooks.RemoveAll(h => h.Name == name);
+        }
+    }
+
     public void Clear()
     {
         lock (hooks)

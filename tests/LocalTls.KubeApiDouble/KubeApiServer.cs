@@ -39,6 +39,12 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Pod logs a test writes, served at <c>pods/{name}/log</c>.</summary>
     public PodLogs PodLogs { get; } = new();
 
+    /// <summary>
+    /// The cluster DNS pods resolve through (their resolv.conf), when something serves one: the cert-manager stand-in's
+    /// sslip.io responder. The kubelet stand-in gives it to step-ca as <c>--resolver</c>.
+    /// </summary>
+    public IPEndPoint? ClusterDns { get; set; }
+
     /// <summary>Every request answered, in order: what a benchmark or an idempotency test counts.</summary>
     public RequestLog Requests { get; } = new();
 

@@ -182,9 +182,17 @@ public sealed class Kubelet : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = podRoot,
         };
-        foreach (var argument in container["args"] as JsonArray ?? [])
+        var arguments = (container["args"] as JsonArray ?? []).Select(a => Map((string)a!)).ToList();
+        if (server.ClusterDns is { } dns && Path.GetFileName(executable) == "step-ca" && !arguments.Contains("--resolver"))
         {
-            info.ArgumentList.Add(Map((string)argument!));
+            // A process here cannot be given its own resolv.conf; step-ca takes the cluster DNS as a flag (before the
+            // positional ca.json, where urfave/cli stops reading flags).
+            arguments.InsertRange(0, ["--resolver", dns.ToString()]);
+        }
+
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{executable} did not start");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using LocalTls.KubeApiDouble.CertManager;
 using LocalTls.KubeApiDouble.Schemas;
 
 namespace LocalTls.KubeApiDouble;
@@ -13,6 +14,7 @@ internal static class Program
         string? kubeconfig = null;
         string? stepCa = Environment.GetEnvironmentVariable("LOCALTLS_STEP_CA") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
         var kubelet = true;
+        var certManager = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -30,8 +32,11 @@ internal static class Program
                 case "--no-kubelet":
                     kubelet = false;
                     break;
+                case "--no-cert-manager":
+                    certManager = false;
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet]  (loopback addresses only)");
+                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet] [--no-cert-manager]  (loopback addresses only)");
                     return 1;
             }
         }
@@ -54,13 +59,17 @@ internal static class Program
             server.WriteKubeconfig(kubeconfig);
         }
 
+        // Before the kubelet stand-in, so that step-ca gets the cluster DNS its dns-01 answers are published in.
+        await using var certManagerStandIn = certManager ? CertManagerStandIn.Start(server) : null;
+
         // With a step-ca binary (--step-ca, else $LOCALTLS_STEP_CA), an applied step-ca Deployment really runs.
         await using var runner = kubelet && stepCa is not null && File.Exists(stepCa)
             ? Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = stepCa })
             : null;
         Console.WriteLine($"Kubernetes API double on {server.Url} (schemas from {reference.Directory})" +
             (kubeconfig is null ? "" : $", kubeconfig {kubeconfig}") +
-            (runner is null ? ", no kubelet stand-in (give --step-ca PATH to run step-ca Deployments)" : $", step-ca Deployments run {stepCa}"));
+            (runner is null ? ", no kubelet stand-in (give --step-ca PATH to run step-ca Deployments)" : $", step-ca Deployments run {stepCa}") +
+            (certManagerStandIn is null ? ", no cert-manager stand-in" : ", cert-manager stand-in issuing Certificates (apply cert-manager's CRDs first)"));
         var stopped = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

@@ -26,6 +26,10 @@ public sealed class ServiceProxy
     /// <summary>Finds a backend no test registered (the <see cref="Kubelet"/> stand-in answers for the pods it runs).</summary>
     public Func<string, string, string, Uri?>? Resolver { get; set; }
 
+    /// <summary>Where the Service's port (name or number, or "" for its only one) is served: a registered backend, else the <see cref="Resolver"/>'s.</summary>
+    public Uri? Backend(string ns, string service, string port) =>
+        backends.TryGetValue($"{ns}/{service}:{port}", out var registered) ? registered : Resolver?.Invoke(ns, service, port);
+
     internal async Task ForwardAsync(HttpContext context, string ns, string serviceSpec, string path)
     {
         // [scheme:]name[:port]
@@ -38,7 +42,7 @@ public sealed class ServiceProxy
             [var n, var p] => (n, p),
             _ => (serviceSpec, ""),
         };
-        var backend = backends.TryGetValue($"{ns}/{name}:{port}", out var registered) ? registered : Resolver?.Invoke(ns, name, port);
+        var backend = Backend(ns, name, port);
         if (backend is null)
         {
             throw new ApiError(503, "ServiceUnavailable", $"no endpoints available for service \"{serviceSpec}\"");

@@ -122,6 +122,108 @@ public class RunnableDoubleTests
         Assert.Equal(0, process.ExitCode);
     }
 
+    private static async Task StopAsync(Process process)
+    {
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync(Ct);
+        }
+
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        grace.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+    }
+
+    private static async Task WaitForFileAsync(string path, Process process)
+    {
+        for (var i = 0; i < 300 && !File.Exists(path) && !process.HasExited; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(File.Exists(path), $"no kubeconfig written; exited: {process.HasExited}");
+    }
+
+    [Fact]
+    public async Task By_default_it_brings_the_cert_manager_stand_in_and_kubectl_wait_sees_the_applied_seed_Certificate_Ready()
+    {
+        var kubectl = Kubectl.Require("newest");
+        using var home = new TempDirectory();
+        var kubeconfig = home.Combine("kubeconfig");
+        using var process = Start("--listen", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--step-ca", StepCa.StepCaBinary.Path);
+        try
+        {
+            await WaitForFileAsync(kubeconfig, process);
+            var crds = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", ReferenceFiles.PathTo("cert-manager", "crds"));
+            Assert.True(crds.ExitCode == 0, crds.Output);
+            var objects = LocalTls.Cluster.ClusterManifests.Render(Cluster.ModelFixtures.Resources(Cluster.ModelFixtures.Seed()), production: false, _ => Cluster.ModelFixtures.Ca.Value).Objects;
+            File.WriteAllText(home.Combine("manifests.yaml"), LocalTls.Cluster.ManifestYaml.Write(objects));
+            var apply = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", home.Combine("manifests.yaml"));
+            Assert.True(apply.ExitCode == 0, apply.Output);
+
+            var wait = await Kubectl.RunAsync(kubectl, home, "wait", "--for=condition=Ready", "clusterissuer/step-ca-acme", "certificate/test-tls", "--timeout=90s");
+            Assert.True(wait.ExitCode == 0, wait.Output);
+            var type = await Kubectl.RunAsync(kubectl, home, "get", "secret", "test-tls-secret", "-o", "jsonpath={.type}");
+            Assert.Equal("kubernetes.io/tls", type.Stdout);
+        }
+        finally
+        {
+            await StopAsync(process);
+        }
+
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public async Task With_no_cert_manager_it_leaves_the_stand_in_out()
+    {
+        var kubectl = Kubectl.Require("newest");
+        using var home = new TempDirectory();
+        var kubeconfig = home.Combine("kubeconfig");
+        using var process = Start("--listen", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--no-kubelet", "--no-cert-manager");
+        try
+        {
+            await WaitForFileAsync(kubeconfig, process);
+            var crds = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", ReferenceFiles.PathTo("cert-manager", "crds"));
+            Assert.True(crds.ExitCode == 0, crds.Output);
+            File.WriteAllText(home.Combine("issuer.yaml"), """
+                apiVersion: cert-manager.io/v1
+                kind: ClusterIssuer
+                metadata:
+                  name: nobody-registers-this
+                spec:
+                  acme:
+                    server: https://step-ca.step-ca.svc.cluster.local:9000/acme/acme/directory
+                    privateKeySecretRef:
+                      name: nobody-registers-this
+                    solvers:
+                    - http01:
+                        ingress:
+                          ingressClassName: traefik
+                """);
+            var apply = await Kubectl.RunAsync(kubectl, home, "apply", "--server-side", "-f", home.Combine("issuer.yaml"));
+            Assert.True(apply.ExitCode == 0, apply.Output);
+
+            // With the stand-in, this issuer would get a Ready condition (False: nothing answers) within a second or two.
+            await Task.Delay(3000, Ct);
+            var status = await Kubectl.RunAsync(kubectl, home, "get", "clusterissuer", "nobody-registers-this", "-o", "jsonpath={.status}");
+            Assert.True(status.ExitCode == 0, status.Output);
+            Assert.Equal("", status.Stdout.Trim());
+        }
+        finally
+        {
+            await StopAsync(process);
+        }
+    }
+
     [Fact]
     public async Task It_refuses_to_listen_anywhere_but_loopback()
     {
