@@ -169,4 +169,35 @@ public class ClusterTargetTests
         Assert.Equal("kube-api-double", connection.Context);
         Assert.Equal("/a/config", ClusterConnector.KubeconfigPath(new KubeconfigClusterResource("x"), v => v == "KUBECONFIG" ? $"/a/config{Path.PathSeparator}/b/config" : null));
     }
+
+    [Fact]
+    public async Task With_cert_manager_the_issuer_turns_Running_the_certificate_is_issued_and_Renew_issues_the_next_revision()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.True(issuer.Snapshot.State?.Text == KnownResourceStates.Running, Property(issuer, "localtls.problem"));
+        Assert.Equal("ACMEAccountRegistered", Property(issuer, "localtls.reason"));
+
+        var issued = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.True(issued.Snapshot.State?.Text == KnownResourceStates.Running, Property(issued, "localtls.problem"));
+        Assert.Equal("1", Property(issued, "localtls.revision"));
+        Assert.NotNull(Property(issued, "localtls.notAfter"));
+        Assert.NotNull(Property(issued, "localtls.renewalTime"));
+
+        var renew = await app.ResourceCommands.ExecuteCommandAsync("app-tls", ClusterTarget.RenewCommand, Ct);
+        Assert.True(renew.Success, renew.Message);
+        var renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.Equal("2", Property(renewed, "localtls.revision"));
+        await app.StopAsync(Ct);
+    }
 }
