@@ -120,6 +120,9 @@ internal sealed class AcmeAccountKey : IDisposable
     public static AcmeAccountKey LoadOrCreate(string path, out bool created)
     {
         ArgumentNullException.ThrowIfNull(path);
+        // Under a lock file beside the key: two certificates starting together must not each create (and register) one.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var _ = LockFile(path + ".lock");
         if (File.Exists(path))
         {
             created = false;
@@ -137,6 +140,31 @@ internal sealed class AcmeAccountKey : IDisposable
         AtomicFiles.WriteAll([new FileToWrite(path, key.ExportPem(), Secret: true)], $"the ACME account key {path}");
         created = true;
         return key;
+    }
+
+    /// <summary>The account key path for a CA's provisioner: the same across runs whatever port the CA listens on.</summary>
+    /// <param name="caRoot">The CA store directory.</param>
+    /// <param name="rootFingerprint">The CA's root fingerprint.</param>
+    /// <param name="directoryUrl">The ACME directory URL; only its path (the provisioner) is used.</param>
+    public static string PathForCa(string caRoot, string rootFingerprint, Uri directoryUrl)
+    {
+        var provisioner = string.Join('-', directoryUrl.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p is not "acme" and not "directory"));
+        return Path.Combine(caRoot, "acme", $"ca-{rootFingerprint[..16]}-{(provisioner.Length == 0 ? "default" : provisioner)}", "account.key");
+    }
+
+    private static FileStream LockFile(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (attempt < 200)
+            {
+                Thread.Sleep(25);
+            }
+        }
     }
 
     /// <summary>The private key as unencrypted PKCS#8 PEM.</summary>

@@ -161,6 +161,8 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
                     DirectoryUrl = running.DirectoryUrl(certificate.Issuer!.ProvisionerName),
                     Client = new AcmeClientOptions { TrustedRootsPem = running.Material!.RootCertificatePem },
                     CaRoot = new CaStore(ca.CaStoreDirectory).Directory,
+                    // Keyed by the CA, not by host and port: the port changes every run, the account need not.
+                    AccountKeyPath = AcmeAccountKey.PathForCa(new CaStore(ca.CaStoreDirectory).Directory, running.Material!.RootFingerprint, running.DirectoryUrl(certificate.Issuer!.ProvisionerName)),
                     Lifetime = certificate.Duration,
                 }, stopping);
             }
