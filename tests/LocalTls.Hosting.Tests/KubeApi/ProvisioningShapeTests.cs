@@ -13,38 +13,11 @@ namespace LocalTls.Tests.KubeApi;
 /// </summary>
 public class ProvisioningShapeTests
 {
-    private const string Manager = "localtls";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<string> ApplyAsync(IKubernetes client, IKubernetesObject obj)
-    {
-        var json = ManifestYaml.ToJson(obj);
-        var name = (string)json["metadata"]!["name"]!;
-        var ns = (string?)json["metadata"]!["namespace"];
-        var patch = new V1Patch(json.ToJsonString(), V1Patch.PatchType.ApplyPatch);
-        return obj switch
-        {
-            V1Namespace => (await client.CoreV1.PatchNamespaceAsync(patch, name, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1ConfigMap => (await client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1Secret => (await client.CoreV1.PatchNamespacedSecretAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1PersistentVolumeClaim => (await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1Service => (await client.CoreV1.PatchNamespacedServiceAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1Deployment => (await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            V1Ingress => (await client.NetworkingV1.PatchNamespacedIngressAsync(patch, name, ns, fieldManager: Manager, force: true, cancellationToken: Ct)).Metadata.ResourceVersion,
-            _ => await ApplyCustomAsync(client, json, patch, name, ns),
-        };
-    }
-
-    private static async Task<string> ApplyCustomAsync(IKubernetes client, JsonObject json, V1Patch patch, string name, string? ns)
-    {
-        var apiVersion = ((string)json["apiVersion"]!).Split('/');
-        var plural = ((string)json["kind"]!).ToLowerInvariant() + "s";
-        var result = ns is null
-            ? await client.CustomObjects.PatchClusterCustomObjectAsync(patch, apiVersion[0], apiVersion[1], plural, name, fieldManager: Manager, force: true, cancellationToken: Ct)
-            : await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, apiVersion[0], apiVersion[1], ns, plural, name, fieldManager: Manager, force: true, cancellationToken: Ct);
-        return (string)JsonNode.Parse(KubernetesJson.Serialize(result))!["metadata"]!["resourceVersion"]!;
-    }
+    // The cluster target's own apply, so this shows what provisioning sends.
+    private static async Task<string> ApplyAsync(IKubernetes client, IKubernetesObject obj) =>
+        (await ClusterTarget.ApplyAsync(client, obj, Ct))!;
 
     [Fact]
     public async Task An_unchanged_model_re_applied_moves_no_resource_version_and_a_changed_one_moves_only_its_object()
