@@ -56,8 +56,9 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
         });
     }
 
-    private Task PublishCertificateAsync(CertificateResource certificate, JsonObject obj)
+    private async Task PublishCertificateAsync(CertificateResource certificate, JsonObject obj)
     {
+        var chain = await IssuanceChainAsync(certificate);
         var ready = Condition(obj, "Ready");
         var issuing = Condition(obj, "Issuing");
         var status = obj["status"];
@@ -70,7 +71,7 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
             : ready is null ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
             : new ResourceStateSnapshot("Failed", KnownResourceStateStyles.Error);
         DateTime? notBefore = DateTime.TryParse((string?)status?["notBefore"], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var nb) ? nb : null;
-        return notifications.PublishUpdateAsync(certificate, s => s with
+        await notifications.PublishUpdateAsync(certificate, s => s with
         {
             State = state,
             StartTimeStamp = notBefore ?? s.StartTimeStamp,
@@ -82,9 +83,63 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
                 .With(LocalTlsProperties.LastFailureTime, (string?)status?["lastFailureTime"])
                 .With(LocalTlsProperties.Reason, (string?)(isIssuing ? issuing : ready)?["reason"])
                 .With(LocalTlsProperties.Message, (string?)(isIssuing ? issuing : ready)?["message"])
+                .With(LocalTlsProperties.Issuance, chain)
                 .With(LocalTlsProperties.Problem, state.Text == "Failed" ? $"{(string?)ready?["reason"]}: {(string?)ready?["message"]}" : null),
         });
     }
+
+    /// <summary>
+    /// The newest CertificateRequest of the certificate, its Order and the Order's Challenges, with their states and
+    /// reasons, found as <c>cmctl status certificate</c> finds them (the request's certificate-name annotation, then
+    /// owner references).
+    /// </summary>
+    private async Task<string?> IssuanceChainAsync(CertificateResource certificate)
+    {
+        try
+        {
+            var http = ((Kubernetes)client).HttpClient;
+            var baseUri = ((Kubernetes)client).BaseUri;
+            async Task<List<JsonObject>> ListAsync(string path) =>
+                [.. (JsonNode.Parse(await http.GetStringAsync(new Uri(baseUri, path)))?["items"] as JsonArray ?? []).OfType<JsonObject>()];
+            static string? Uid(JsonObject o) => (string?)o["metadata"]?["uid"];
+            // By owner reference, as cmctl finds them; else by cert-manager's naming ({owner}-{hash}).
+            static bool OwnedBy(JsonObject o, JsonObject owner) =>
+                (o["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>().Any(r => (string?)r["uid"] == Uid(owner)) == true
+                || Name(o).StartsWith(Name(owner) + "-", StringComparison.Ordinal);
+
+            var ns = certificate.Namespace;
+            var request = (await ListAsync($"/apis/cert-manager.io/v1/namespaces/{ns}/certificaterequests"))
+                .Where(r => (string?)r["metadata"]?["annotations"]?["cert-manager.io/certificate-name"] == certificate.Name)
+                .OrderByDescending(r => int.TryParse((string?)r["metadata"]?["annotations"]?["cert-manager.io/certificate-revision"], out var n) ? n : 0)
+                .FirstOrDefault();
+            if (request is null)
+            {
+                return null;
+            }
+
+            var parts = new List<string>();
+            var requestReady = Condition(request, "Ready");
+            parts.Add($"CertificateRequest {Name(request)}: {(string?)requestReady?["reason"] ?? "pending"}");
+            var order = (await ListAsync($"/apis/acme.cert-manager.io/v1/namespaces/{ns}/orders")).FirstOrDefault(o => OwnedBy(o, request));
+            if (order is not null)
+            {
+                parts.Add($"Order {Name(order)}: {(string?)order["status"]?["state"] ?? "pending"}{Reason(order)}");
+                foreach (var challenge in (await ListAsync($"/apis/acme.cert-manager.io/v1/namespaces/{ns}/challenges")).Where(c => OwnedBy(c, order)))
+                {
+                    parts.Add($"Challenge {Name(challenge)} ({(string?)challenge["spec"]?["type"]} {(string?)challenge["spec"]?["dnsName"]}): {(string?)challenge["status"]?["state"] ?? "pending"}{Reason(challenge)}");
+                }
+            }
+
+            return string.Join(" → ", parts);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)
+        {
+            logger.LogDebug("Could not read the issuance of '{Certificate}': {Message}", certificate.Name, ex.Message);
+            return null;
+        }
+    }
+
+    private static string Reason(JsonObject obj) => (string?)obj["status"]?["reason"] is { Length: > 0 } reason ? $" ({reason})" : "";
 
     /// <summary>List, then watch from the list's resourceVersion; resume after a drop, relist on 410 Gone.</summary>
     private async Task WatchAsync<T>(string path, Func<JsonObject, T?> find, Func<T, JsonObject, Task> publish, CancellationToken stopping)

@@ -38,4 +38,5 @@ internal static class LocalTlsProperties
     public const string Revision = "localtls.revision";
     public const string FailedIssuanceAttempts = "localtls.failedIssuanceAttempts";
     public const string LastFailureTime = "localtls.lastFailureTime";
+    public const string Issuance = "localtls.issuance";
 }

@@ -13,11 +13,32 @@ namespace LocalTls.Trust;
 internal static class TrustRootCommand
 {
     public const string Name = "localtls-trust-root";
+    public const string ExportName = "localtls-export-root";
 
     private static readonly string[] UserStores = ["nss", "user", "keychain", "windows"];
 
     public static void Wire(IDistributedApplicationBuilder builder, StepCaResource ca) =>
-        builder.CreateResourceBuilder(ca).WithCommand(Name, "Trust root CA", context =>
+        builder.CreateResourceBuilder(ca)
+        .WithCommand(ExportName, "Export root CA", _ =>
+        {
+            var store = new CaStore(ca.CaStoreDirectory);
+            if (!store.Exists)
+            {
+                return Task.FromResult(CommandResults.Failure("The CA is created when the app starts; try again once it runs."));
+            }
+
+            // The PEM itself, shown to copy, with where it lives and the seed's ways to hand it on.
+            var material = store.Load();
+            var text = $"{material.RootCertificatePem.TrimEnd()}\n\nFile: {store.RootCertificatePath}\nSHA-256 fingerprint: {material.RootFingerprint}\n" +
+                $"cert-manager caBundle: localtls ca show --format ca-bundle\nAs a ConfigMap: kubectl -n cert-manager create configmap step-ca-bundle --from-file=ca.crt={store.RootCertificatePath}";
+            return Task.FromResult(CommandResults.Success($"The root CA is {store.RootCertificatePath}.", new CommandResultData { Value = text, Format = CommandResultFormat.Text, DisplayImmediately = true }));
+        }, new CommandOptions
+        {
+            Description = "Show the root CA's PEM, its file and fingerprint, and how to give it to cert-manager or a browser.",
+            IconName = "ArrowExport",
+            UpdateState = _ => ResourceCommandState.Enabled,
+        })
+        .WithCommand(Name, "Trust root CA", context =>
         {
             var store = new CaStore(ca.CaStoreDirectory);
             if (!store.Exists)

@@ -193,6 +193,9 @@ public class ClusterTargetTests
         Assert.Equal("1", Property(issued, "localtls.revision"));
         Assert.NotNull(Property(issued, "localtls.notAfter"));
         Assert.NotNull(Property(issued, "localtls.renewalTime"));
+        // The CertificateRequest → Order → Challenge chain, as 'cmctl status certificate' shows it.
+        var chain = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.issuance") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Matches(@"^CertificateRequest app-tls-1: Issued → Order app-tls-1-\S+: valid → Challenge \S+ \(DNS-01 app\.192\.168\.5\.2\.sslip\.io\): valid", Property(chain, "localtls.issuance"));
 
         var renew = await app.ResourceCommands.ExecuteCommandAsync("app-tls", ClusterTarget.RenewCommand, Ct);
         Assert.True(renew.Success, renew.Message);

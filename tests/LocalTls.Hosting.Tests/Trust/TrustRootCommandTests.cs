@@ -33,6 +33,10 @@ public class TrustRootCommandTests
         Assert.Contains("sudo localtls trust install --store system", result.Message);
 
         var fingerprint = new CaStore(dir.Combine("caroot")).Load().RootFingerprint;
+        var export = await app.ResourceCommands.ExecuteCommandAsync("step-ca", TrustRootCommand.ExportName, ct);
+        Assert.True(export.Success, export.Message);
+        Assert.Contains(fingerprint, export.Data!.Value);
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", export.Data.Value);
         var listed = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(certutil, ["-L", "-d", $"sql:{Path.Combine(home, ".pki", "nssdb")}"]) { RedirectStandardOutput = true })!;
         var output = await listed.StandardOutput.ReadToEndAsync(ct);
         await listed.WaitForExitAsync(ct);
