@@ -82,24 +82,34 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
     private async Task RunAsync(KubeconfigClusterResource cluster, DistributedApplicationModel model, CancellationToken stopping)
     {
-        try
+        // A failed request (a 500, a 429, a conflict, the API going away) ends in a visible state, then the whole
+        // provisioning runs again: applying is idempotent, so a retry changes only what did not land.
+        while (!stopping.IsCancellationRequested)
         {
-            var connection = await ConnectAsync(cluster, model, stopping);
-            await ProvisionAsync(cluster, connection, model, stopping);
-        }
-        catch (Exception) when (stopping.IsCancellationRequested)
-        {
-            // The app is stopping: what failed is the app going away.
-        }
-        catch (Exception ex)
-        {
-            // Every failure ends in a visible state.
-            logger.LogError(ex, "The cluster target for '{Cluster}' stopped: {Message}", cluster.Name, ex.Message);
-            await notifications.PublishUpdateAsync(cluster, s => s with
+            try
             {
-                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
-                Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
-            });
+                var connection = await ConnectAsync(cluster, model, stopping);
+                await ProvisionAsync(cluster, connection, model, stopping);
+                return;
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                // The app is stopping: what failed is the app going away.
+                return;
+            }
+            catch (Exception ex)
+            {
+                var problem = ex is HttpOperationException http
+                    ? $"The API server answered {(int)http.Response.StatusCode} ({http.Response.ReasonPhrase}): {Shorten(http.Response.Content ?? ex.Message)}. Retrying in {RetryInterval.TotalSeconds:0} s."
+                    : $"{ex.Message} Retrying in {RetryInterval.TotalSeconds:0} s.";
+                logger.LogWarning("Provisioning into '{Cluster}' failed: {Problem}", cluster.Name, problem);
+                await notifications.PublishUpdateAsync(cluster, s => s with
+                {
+                    State = new ResourceStateSnapshot("Retrying", KnownResourceStateStyles.Warn),
+                    Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
+                });
+                await Task.Delay(RetryInterval, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
     }
 

@@ -203,4 +203,24 @@ public class ClusterTargetTests
         Assert.Equal("2", Property(renewed, "localtls.revision"));
         await app.StopAsync(Ct);
     }
+
+    [Fact]
+    public async Task A_500_and_a_429_while_applying_end_in_a_clear_state_then_provisioning_succeeds()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+        ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
+        server.Faults.FailNext(r => r.Method == "PATCH" && r.Path.Value!.Contains("/deployments/", StringComparison.Ordinal), count: 1, message: "etcdserver: leader changed");
+        server.Faults.ThrottleNext(r => r.Method == "PATCH" && r.Path.Value!.Contains("/services/", StringComparison.Ordinal), count: 1, retryAfterSeconds: 1);
+
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        var retrying = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == "Retrying", Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Matches("answered (500|429)", Property(retrying, "localtls.problem"));
+        await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        await app.StopAsync(Ct);
+    }
 }
