@@ -115,6 +115,14 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
     private async Task<ClusterConnection> ConnectAsync(KubeconfigClusterResource cluster, DistributedApplicationModel model, CancellationToken stopping)
     {
+        if (cluster.KubeconfigSource is { } source)
+        {
+            // WithKubeconfig(resource): wait until it is healthy, then its connection string is the kubeconfig.
+            await notifications.WaitForDependenciesAsync(cluster, stopping);
+            cluster.KubeconfigPath = await source.GetConnectionStringAsync(stopping)
+                ?? throw new ClusterUnavailableException($"'{source.Name}' gave no connection string: it should be the path of its kubeconfig.");
+        }
+
         await notifications.PublishUpdateAsync(cluster, s => s with { State = KnownResourceStates.Starting });
         while (true)
         {

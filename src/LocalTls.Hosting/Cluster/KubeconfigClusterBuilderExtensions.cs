@@ -40,6 +40,29 @@ public static class KubeconfigClusterBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Uses the kubeconfig another resource hands out as its connection string, once that resource is healthy: how
+    /// CommunityToolkit.Aspire.Hosting.K3s and .Kind give out the cluster they run from the AppHost.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <param name="source">The resource whose connection string is a kubeconfig path.</param>
+    /// <param name="context">A context of that kubeconfig; <see langword="null"/> for its current one.</param>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddK3sCluster("k3s");                 // CommunityToolkit.Aspire.Hosting.K3s
+    /// builder.AddKubeconfigCluster("cluster").WithKubeconfigFrom(k3s);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithKubeconfigFrom(this IResourceBuilder<KubeconfigClusterResource> builder, IResourceBuilder<IResourceWithConnectionString> source, string? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        builder.Resource.KubeconfigSource = source.Resource;
+        builder.Resource.KubeconfigPath = null;
+        builder.Resource.Context = string.IsNullOrWhiteSpace(context) ? null : context;
+        return builder.WithAnnotation(new WaitAnnotation(source.Resource, WaitType.WaitUntilHealthy));
+    }
+
     /// <summary>Sets the address the cluster's ingress answers on; sslip.io names embed it.</summary>
     /// <exception cref="ArgumentException">The text is not an IP address.</exception>
     /// <example>

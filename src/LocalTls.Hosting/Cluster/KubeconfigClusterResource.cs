@@ -18,6 +18,9 @@ public sealed class KubeconfigClusterResource(string name) : Resource(name)
     /// <summary>The kubeconfig context; <see langword="null"/> for the current context.</summary>
     public string? Context { get; internal set; }
 
+    /// <summary>A resource whose connection string is the kubeconfig path (CommunityToolkit's K3s and Kind hand theirs out so).</summary>
+    internal IResourceWithConnectionString? KubeconfigSource { get; set; }
+
     /// <summary>
     /// The address the cluster's ingress answers on (the seed's Colima VM: 192.168.5.2), from which sslip.io
     /// names are made. <see langword="null"/> until set or detected.

@@ -223,4 +223,22 @@ public class ClusterTargetTests
         await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
         await app.StopAsync(Ct);
     }
+
+    [Fact]
+    public async Task A_resource_whose_connection_string_is_a_kubeconfig_is_waited_for_and_used()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+        var builder = DistributedApplicationTestingBuilder.Create([$"--ConnectionStrings:k3s-kubeconfig={kubeconfig}"]);
+        // As CommunityToolkit's K3s and Kind hand out their cluster: a connection string that is a kubeconfig path.
+        var source = builder.AddConnectionString("k3s-kubeconfig");
+        builder.AddKubeconfigCluster("cluster").WithKubeconfigFrom(source);
+        await using var app = await builder.BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        var running = await app.ResourceNotifications.WaitForResourceAsync("cluster", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Equal("kube-api-double", Property(running, "localtls.context"));
+        await app.StopAsync(Ct);
+    }
 }
