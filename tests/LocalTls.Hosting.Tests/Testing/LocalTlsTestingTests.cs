@@ -104,7 +104,8 @@ public class LocalTlsTestingTests
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => app.WaitForCertificatesAsync(["web-tls", "not-a-certificate", "year-tls"], timeout, ct));
         watch.Stop();
 
-        Assert.True(app.ResourceNotifications.TryGetCurrentState("year-tls", out var state));
+        // The certificate retries every 30 s, so on a busy machine it may already be Issuing again: read a failed state.
+        var state = await app.ResourceNotifications.WaitForResourceAsync("year-tls", e => e.Snapshot.State?.Text == KnownResourceStates.FailedToStart, ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
         Assert.Equal(KnownResourceStates.FailedToStart, state.Snapshot.State?.Text);
         var problem = state.Snapshot.Properties.Single(p => p.Name == "localtls.problem").Value?.ToString();
         Assert.False(string.IsNullOrWhiteSpace(problem));
