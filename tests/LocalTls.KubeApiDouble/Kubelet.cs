@@ -9,12 +9,13 @@ namespace LocalTls.KubeApiDouble;
 
 /// <summary>
 /// A stand-in for the kubelet and the Deployment controller: a Deployment whose container command names a program
-/// this machine has (step-ca) runs as a local process, with its ConfigMap, Secret and volume claim contents written
+/// this machine has (step-ca) runs as a local process, with its ConfigMap, Secret, projected and volume claim contents written
 /// where the container would see them, a Pod that reports it, its output as the pod's log, readiness from its
 /// readiness probe, and the Service proxy reaching it.
 /// </summary>
 /// <remarks>
-/// Simplified: one replica; no image is pulled (the command's program runs from <c>executables</c>); there is no
+/// Simplified: one replica; a volume source with <c>items</c> is refused rather than misread (<c>optional</c> is not
+/// read); no image is pulled (the command's program runs from <c>executables</c>); there is no
 /// container filesystem, so every string in a mounted JSON file that names a mounted path is rewritten to the host
 /// folder, and a top-level <c>address</c> (step-ca's listen address) becomes a free loopback port; a process that exits
 /// is reported terminated and not restarted.
@@ -131,25 +132,37 @@ public sealed class Kubelet : IAsyncDisposable
                 : Path.Combine(podRoot, mountPath.TrimStart('/'));
             Directory.CreateDirectory(host);
             mounts.Add((mountPath, host));
-            var mode = (UnixFileMode)((int?)volume?["configMap"]?["defaultMode"] ?? (int?)volume?["secret"]?["defaultMode"] ?? 420);
-            if (volume?["configMap"]?["name"] is JsonNode configMapName)
+            var mode = (UnixFileMode)((int?)volume?["configMap"]?["defaultMode"] ?? (int?)volume?["secret"]?["defaultMode"] ?? (int?)volume?["projected"]?["defaultMode"] ?? 420);
+            // A projected volume writes the keys of each of its sources into the one folder.
+            var sources = volume?["projected"]?["sources"] is JsonArray projected
+                ? projected.Select(p => (ConfigMap: p?["configMap"], Secret: p?["secret"], SecretName: (string?)p?["secret"]?["name"]))
+                : [(volume?["configMap"], volume?["secret"], (string?)volume?["secret"]?["secretName"])];
+            if (sources.Any(s => s.ConfigMap?["items"] is not null || s.Secret?["items"] is not null))
             {
-                var configMap = server.Api.Get(ConfigMapType, ns, (string)configMapName!);
-                foreach (var (file, value) in configMap["data"] as JsonObject ?? [])
+                throw new InvalidOperationException($"volume '{(string?)volume!["name"]}': items are not supported by the kubelet stand-in");
+            }
+
+            foreach (var (configMapSource, _, secretName) in sources)
+            {
+                if ((string?)configMapSource?["name"] is { } configMapName)
                 {
-                    WriteFile(Path.Combine(host, file), Encoding.UTF8.GetBytes((string)value!), mode);
-                    if (file.EndsWith(".json", StringComparison.Ordinal))
+                    var configMap = server.Api.Get(ConfigMapType, ns, configMapName);
+                    foreach (var (file, value) in configMap["data"] as JsonObject ?? [])
                     {
-                        jsonFiles.Add(Path.Combine(host, file));
+                        WriteFile(Path.Combine(host, file), Encoding.UTF8.GetBytes((string)value!), mode);
+                        if (file.EndsWith(".json", StringComparison.Ordinal))
+                        {
+                            jsonFiles.Add(Path.Combine(host, file));
+                        }
                     }
                 }
-            }
-            else if (volume?["secret"]?["secretName"] is JsonNode secretName)
-            {
-                var secret = server.Api.Get(SecretType, ns, (string)secretName!);
-                foreach (var (file, value) in secret["data"] as JsonObject ?? [])
+                else if (secretName is not null)
                 {
-                    WriteFile(Path.Combine(host, file), Convert.FromBase64String((string)value!), mode);
+                    var secret = server.Api.Get(SecretType, ns, secretName);
+                    foreach (var (file, value) in secret["data"] as JsonObject ?? [])
+                    {
+                        WriteFile(Path.Combine(host, file), Convert.FromBase64String((string)value!), mode);
+                    }
                 }
             }
         }

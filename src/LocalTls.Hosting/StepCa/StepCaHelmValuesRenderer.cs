@@ -43,7 +43,8 @@ internal static class StepCaHelmValuesRenderer
                 },
                 ["secrets"] = new JsonObject
                 {
-                    // The chart wants the password base64-encoded; the root key is never given to the cluster.
+                    // The chart wants the password base64-encoded and renders it into a Secret of its own
+                    // ({fullname}-ca-password, apart from {fullname}-secrets with the key); the root key is never given to the cluster.
                     ["ca_password"] = keyPassword is null ? "" : Convert.ToBase64String(Encoding.UTF8.GetBytes(keyPassword)),
                     ["x509"] = new JsonObject
                     {

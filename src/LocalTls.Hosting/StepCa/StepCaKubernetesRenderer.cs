@@ -37,12 +37,13 @@ internal static class StepCaKubernetesRenderer
         StepCaFiles.Render(StepCaLayout.Container, OptionsFor(ca), material.WithoutRootKey(), keyPassword, ca.ClusterUrl);
 
     /// <summary>
-    /// Namespace, ConfigMaps (config, certificates), Secret (intermediate key, password), PVC (database), Service
-    /// and Deployment. The root key is never rendered; the intermediate key only into the Secret.
+    /// Namespace, ConfigMaps (config, certificates), Secrets (intermediate key; with a password, the password in a
+    /// Secret of its own), PVC (database), Service and Deployment. The root key is never rendered; the intermediate
+    /// key only into its Secret.
     /// </summary>
     /// <param name="ca">The CA.</param>
     /// <param name="material">Its CA material; the root key, if present, is ignored.</param>
-    /// <param name="keyPassword">Encrypts the intermediate key in the Secret when given.</param>
+    /// <param name="keyPassword">Encrypts the intermediate key in its Secret when given; rendered into <c>{service}-password</c>.</param>
     public static IReadOnlyList<IKubernetesObject> Render(StepCaResource ca, CaMaterial material, string? keyPassword = null)
     {
         ArgumentNullException.ThrowIfNull(ca);
@@ -57,14 +58,19 @@ internal static class StepCaKubernetesRenderer
 
         var config = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = Meta(Name("config"), ns, labels), Data = Text("config") };
         var certs = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = Meta(Name("certs"), ns, labels), Data = Text("certs") };
-        var secret = new V1Secret
+        V1Secret Secret(string name, Func<StepCaFile, bool> which) => new()
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = Meta(Name("secrets"), ns, labels),
+            Metadata = Meta(name, ns, labels),
             Type = "Opaque",
-            Data = files.Files.Where(f => f.IsSecret).ToDictionary(f => f.RelativePath["secrets/".Length..], f => Encoding.UTF8.GetBytes(f.Content)),
+            Data = files.Files.Where(f => f.IsSecret && which(f)).ToDictionary(f => f.RelativePath["secrets/".Length..], f => Encoding.UTF8.GetBytes(f.Content)),
         };
+
+        // The password gets its own Secret: the encrypted key is only worth something apart from it, and RBAC can
+        // grant one Secret without the other (resourceNames).
+        var secret = Secret(Name("secrets"), f => f.RelativePath != StepCaLayout.PasswordFile);
+        var passwordSecret = files.PasswordProtected ? Secret(Name("password"), f => f.RelativePath == StepCaLayout.PasswordFile) : null;
         var pvc = new V1PersistentVolumeClaim
         {
             ApiVersion = "v1",
@@ -164,7 +170,7 @@ internal static class StepCaKubernetesRenderer
                         [
                             new V1Volume { Name = "config", ConfigMap = new V1ConfigMapVolumeSource { Name = config.Metadata.Name } },
                             new V1Volume { Name = "certs", ConfigMap = new V1ConfigMapVolumeSource { Name = certs.Metadata.Name } },
-                            new V1Volume { Name = "secrets", Secret = new V1SecretVolumeSource { SecretName = secret.Metadata.Name, DefaultMode = 0x100 /* 0400 */ } },
+                            SecretsVolume(secret, passwordSecret),
                             new V1Volume { Name = "db", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = pvc.Metadata.Name } },
                             new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
                         ],
@@ -173,7 +179,33 @@ internal static class StepCaKubernetesRenderer
             },
         };
         var @namespace = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = ManagedBy } } };
-        return [@namespace, config, certs, secret, pvc, service, deployment];
+        return passwordSecret is null
+            ? [@namespace, config, certs, secret, pvc, service, deployment]
+            : [@namespace, config, certs, secret, passwordSecret, pvc, service, deployment];
+    }
+
+    /// <summary>
+    /// The <c>secrets</c> folder: the key's Secret, and with a password both Secrets projected into the one folder,
+    /// so step-ca finds the password where its <c>--password-file</c> says (<see cref="StepCaLayout.PasswordPath"/>).
+    /// </summary>
+    private static V1Volume SecretsVolume(V1Secret key, V1Secret? password)
+    {
+        const int OwnerReadOnly = 0x100; // 0400
+        return password is null
+            ? new V1Volume { Name = "secrets", Secret = new V1SecretVolumeSource { SecretName = key.Metadata.Name, DefaultMode = OwnerReadOnly } }
+            : new V1Volume
+            {
+                Name = "secrets",
+                Projected = new V1ProjectedVolumeSource
+                {
+                    DefaultMode = OwnerReadOnly,
+                    Sources =
+                    [
+                        new V1VolumeProjection { Secret = new V1SecretProjection { Name = key.Metadata.Name } },
+                        new V1VolumeProjection { Secret = new V1SecretProjection { Name = password.Metadata.Name } },
+                    ],
+                },
+            };
     }
 
     internal static Dictionary<string, string> Labels(StepCaResource ca) => new()

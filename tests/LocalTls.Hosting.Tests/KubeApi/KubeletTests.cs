@@ -30,9 +30,9 @@ public class KubeletTests
         return value;
     }
 
-    private static async Task ApplyStepCaAsync(KubeApiServer server, StepCaResource ca)
+    private static async Task ApplyStepCaAsync(KubeApiServer server, StepCaResource ca, string? keyPassword = null)
     {
-        foreach (var obj in StepCaKubernetesRenderer.Render(ca, ModelFixtures.Ca.Value, null))
+        foreach (var obj in StepCaKubernetesRenderer.Render(ca, ModelFixtures.Ca.Value, keyPassword))
         {
             var json = ManifestYaml.ToJson(obj);
             var type = server.Api.Types().Single(t => t.ApiVersion == (string?)json["apiVersion"] && t.Kind == (string?)json["kind"]);
@@ -75,6 +75,27 @@ public class KubeletTests
             count => count == 0, "the pod going away");
         var (gone, _) = await server.SendAsync("GET", $"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, gone);
+    }
+
+    [Fact]
+    public async Task An_encrypted_key_and_its_password_from_two_Secrets_in_one_projected_volume_start_step_ca()
+    {
+        var ca = ModelFixtures.Seed().Ca;
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        await ApplyStepCaAsync(server, ca, "correct horse battery staple");
+
+        var client = server.CreateClient();
+        var pod = (await EventuallyAsync(
+            () => client.CoreV1.ListNamespacedPodAsync(ca.Namespace, cancellationToken: Ct),
+            pods => pods.Items.Count == 1 && pods.Items[0].Status?.ContainerStatuses?.Single().Ready == true, "the pod becoming ready")).Items[0];
+        var sources = pod.Spec.Volumes.Single(v => v.Name == "secrets").Projected.Sources.Select(s => s.Secret.Name);
+        Assert.Equal([$"{ca.ServiceName}-secrets", $"{ca.ServiceName}-password"], sources);
+        Assert.Contains("--password-file", pod.Spec.Containers.Single().Args);
+
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
+        Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
     }
 
     [Fact]

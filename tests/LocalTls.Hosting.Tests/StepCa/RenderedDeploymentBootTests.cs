@@ -139,6 +139,22 @@ public class RenderedDeploymentBootTests
                     WriteProjected(Path.Combine(directory, key), value, secretVolume.DefaultMode);
                 }
             }
+            else if (volume.Projected is { } projected)
+            {
+                // Every source's keys in the one folder; no key may hide another's file.
+                var written = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var source in projected.Sources)
+                {
+                    var secretSource = Assert.IsType<V1SecretProjection>(source.Secret);
+                    Assert.Null(secretSource.Items);
+                    var secret = objects.OfType<V1Secret>().Single(s => s.Metadata.Name == secretSource.Name);
+                    foreach (var (key, value) in secret.Data)
+                    {
+                        Assert.True(written.Add(key), $"two sources of volume '{volume.Name}' project '{key}'");
+                        WriteProjected(Path.Combine(directory, key), value, projected.DefaultMode);
+                    }
+                }
+            }
             else
             {
                 Assert.NotNull(volume.PersistentVolumeClaim);
@@ -322,27 +338,22 @@ public class RenderedDeploymentBootTests
         Assert.All(objects.OfType<V1ConfigMap>(), c => Assert.All(c.Data.Values, v => Assert.DoesNotContain("PRIVATE KEY", v)));
         Assert.DoesNotContain(objects, o => o is not V1Secret && ManifestYaml.Write([o]).Contains("PRIVATE KEY", StringComparison.Ordinal));
 
-        var secret = Assert.Single(objects.OfType<V1Secret>());
+        var secret = objects.OfType<V1Secret>().Single(s => s.Metadata.Name == $"{ca.ServiceName}-secrets");
         var keyInSecret = Encoding.UTF8.GetString(secret.Data["intermediate_ca_key"]);
+        Assert.Equal(["intermediate_ca_key"], secret.Data.Keys);
         if (password is null)
         {
             Assert.Equal(Material.IntermediateKeyPem.Trim(), keyInSecret.Trim());
-            Assert.False(secret.Data.ContainsKey("password"));
+            Assert.Single(objects.OfType<V1Secret>());
         }
         else
         {
             Assert.StartsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----", keyInSecret);
-            Assert.Equal(password, Encoding.UTF8.GetString(secret.Data["password"]));
             Assert.All(Traces(Material.IntermediateKeyPem), trace => Assert.DoesNotContain(trace, everything));
         }
 
         // The search finds the key where it is: the Secret's wire form is base64 of the file.
-        var secretYaml = ManifestYaml.Write([secret]);
-        Assert.Contains(Base64(keyInSecret), secretYaml);
-        if (password is not null)
-        {
-            Assert.Contains(Base64(password), secretYaml);
-        }
+        Assert.Contains(Base64(keyInSecret), ManifestYaml.Write([secret]));
 
         var secretTraces = Traces(keyInSecret).Concat(password is null ? [] : [password, Base64(password)]).ToList();
         foreach (var other in objects.Where(o => o is not V1Secret))
@@ -350,6 +361,41 @@ public class RenderedDeploymentBootTests
             var yaml = ManifestYaml.Write([other]);
             Assert.All(secretTraces, trace => Assert.DoesNotContain(trace, yaml));
         }
+    }
+
+    [Fact]
+    public void The_password_has_a_Secret_of_its_own_the_key_s_Secret_holds_no_password_and_the_password_s_no_key()
+    {
+        var (ca, password) = Model("encrypted-key");
+        var objects = StepCaKubernetesRenderer.Render(ca, Material, password);
+        static string Base64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+        var secrets = objects.OfType<V1Secret>().ToList();
+        Assert.Equal([$"{ca.ServiceName}-secrets", $"{ca.ServiceName}-password"], secrets.Select(s => s.Metadata.Name));
+        var (keySecret, passwordSecret) = (secrets[0], secrets[1]);
+        Assert.Equal(["intermediate_ca_key"], keySecret.Data.Keys);
+        Assert.Equal(["password"], passwordSecret.Data.Keys);
+        Assert.Equal(password, Encoding.UTF8.GetString(passwordSecret.Data["password"]));
+
+        var key = Encoding.UTF8.GetString(keySecret.Data["intermediate_ca_key"]);
+        var keyBody = string.Concat(key.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal)));
+        var keyYaml = ManifestYaml.Write([keySecret]);
+        var passwordYaml = ManifestYaml.Write([passwordSecret]);
+        Assert.All(new[] { password!, Base64(password!) }, trace => Assert.DoesNotContain(trace, keyYaml));
+        Assert.All(new[] { "PRIVATE KEY", keyBody, Base64(key) }, trace => Assert.DoesNotContain(trace, passwordYaml));
+        Assert.Contains(Base64(password!), passwordYaml);
+
+        // Both reach the one folder step-ca reads, the password at the path of its --password-file.
+        var pod = PodOf(objects);
+        var volume = pod.Volumes.Single(v => v.Name == "secrets");
+        Assert.Null(volume.Secret);
+        Assert.Equal(secrets.Select(s => s.Metadata.Name), volume.Projected.Sources.Select(s => s.Secret.Name));
+        Assert.Equal(0x100, volume.Projected.DefaultMode);
+        var mount = pod.Containers.Single().VolumeMounts.Single(m => m.Name == volume.Name);
+        Assert.True(mount.ReadOnlyProperty);
+        var args = pod.Containers.Single().Args;
+        Assert.Equal($"{mount.MountPath}/password", args[args.IndexOf("--password-file") + 1]);
+        Assert.Equal(StepCaLayout.Container.PasswordPath, $"{mount.MountPath}/password");
     }
 
     [Theory]
