@@ -74,12 +74,25 @@ internal sealed class HostTarget(
             .OnInitializeResource((r, e, ct) => StartDnsAsync(r, e));
 
         HostCa host;
+        var runtime = StepCaContainer.Runtime(builder.Configuration);
         try
         {
             var material = StepCaMaterial.Load(ca);
-            var executable = locator.Locate(ca.ExecutablePath);
+            string? executable = null;
+            try
+            {
+                executable = locator.Locate(ca.ExecutablePath);
+            }
+            catch (StepCaException) when (runtime is not null)
+            {
+                // No binary, but the user chose a container runtime for Aspire: the smallstep image runs instead.
+            }
+
             var port = ca.HostPort != 0 ? ca.HostPort : LoopbackPort.GetFree(IPAddress.Loopback);
-            host = new HostCa(ca, material, port, dns, executable, Problem: null);
+            host = new HostCa(ca, material, port, dns, executable, Problem: null)
+            {
+                Image = executable is null ? $"{ca.Image}:{ca.ImageTag}" : null,
+            };
         }
         catch (Exception ex) when (ex is StepCaException or PkiException or IOException or UnauthorizedAccessException)
         {
@@ -93,6 +106,17 @@ internal sealed class HostTarget(
         }
 
         caBuilder.OnInitializeResource((r, e, ct) => InitializeCaAsync(host, e));
+        if (host.Image is not null)
+        {
+            // A container cannot reach this machine's loopback: the DNS responder listens on all interfaces (it answers
+            // only its sslip.io zones, never recursively), on a port chosen now so step-ca's --resolver is fixed.
+            dns.EndPoint = new IPEndPoint(IPAddress.Any, LoopbackPort.GetFree(IPAddress.Any));
+            var container = StepCaContainer.Add(builder, model, host, runtime!, dnsBuilder, dns.EndPoint.Port);
+            caBuilder.WithHealthCheck(StepCaHealthCheck.Key(ca));
+            _ = Task.Run(() => MirrorAsync(host, container, lifetime.ApplicationStopping), CancellationToken.None);
+            return;
+        }
+
         if (host.Executable is null)
         {
             return;
@@ -140,7 +164,7 @@ internal sealed class HostTarget(
         await e.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Starting });
         try
         {
-            var server = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = resource.EndPoint });
+            var server = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = resource.EndPoint, AllowAllInterfaces = resource.EndPoint.Address.Equals(IPAddress.Any) });
             _dns[resource] = server;
             e.Logger.LogInformation("Answering {Zones} on {EndPoint} (udp+tcp).", string.Join(", ", server.Zones), server.EndPoint);
             await e.Notifications.PublishUpdateAsync(resource, s => s with
@@ -182,14 +206,14 @@ internal sealed class HostTarget(
             Properties = s.Properties
                 .With(LocalTlsProperties.Target, "host")
                 .With(LocalTlsProperties.Executable, host.Executable)
-                .With(LocalTlsProperties.Image, null)
+                .With(LocalTlsProperties.Image, host.Image)
                 .With(LocalTlsProperties.Fingerprint, host.Material!.RootFingerprint)
                 .With(LocalTlsProperties.RootCertificate, new CaStore(host.Ca.CaStoreDirectory).RootCertificatePath),
         });
     }
 
     /// <summary>Shows the step-ca process's state on the CA: Running with its ACME directory, or why it stopped.</summary>
-    private async Task MirrorAsync(HostCa host, StepCaServerResource server, CancellationToken stopping)
+    private async Task MirrorAsync(HostCa host, IResource server, CancellationToken stopping)
     {
         var recent = new Queue<string>();
         _ = Task.Run(async () =>
@@ -245,7 +269,7 @@ internal sealed class HostTarget(
                             .With(LocalTlsProperties.Problem, null),
                     });
                 }
-                else if (state is "Exited" or "Finished" or "FailedToStart")
+                else if (state is "Exited" or "Finished" or "FailedToStart" || state == KnownResourceStates.RuntimeUnhealthy)
                 {
                     string tail;
                     lock (recent)
@@ -257,7 +281,7 @@ internal sealed class HostTarget(
                     logger.LogError("{Problem}", problem);
                     await notifications.PublishUpdateAsync(host.Ca, s => s with
                     {
-                        State = new ResourceStateSnapshot(state == "FailedToStart" ? KnownResourceStates.FailedToStart : KnownResourceStates.Exited, KnownResourceStateStyles.Error),
+                        State = new ResourceStateSnapshot(state is "FailedToStart" or "RuntimeUnhealthy" ? KnownResourceStates.FailedToStart : KnownResourceStates.Exited, KnownResourceStateStyles.Error),
                         ExitCode = update.Snapshot.ExitCode,
                         StopTimeStamp = DateTime.UtcNow,
                         Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
@@ -284,7 +308,7 @@ internal sealed class HostTarget(
         }
     }
 
-    private static string StoppedProblem(HostCa host, StepCaServerResource server, string state, int? exitCode, string tail, Queue<string> recent)
+    private static string StoppedProblem(HostCa host, IResource server, string state, int? exitCode, string tail, Queue<string> recent)
     {
         bool locked;
         lock (recent)
@@ -298,6 +322,11 @@ internal sealed class HostTarget(
             return holder is { } pid
                 ? $"Another step-ca (PID {pid}) still holds the database in {host.Ca.HostDataDirectory}, probably left over from an earlier run. Stop it ('kill {pid}'), then use Restart on '{server.Name}'."
                 : $"Another process holds step-ca's database lock in {host.Ca.HostDataDirectory}. Stop the other step-ca that uses this directory, then use Restart on '{server.Name}'.";
+        }
+
+        if (state == KnownResourceStates.RuntimeUnhealthy)
+        {
+            return $"step-ca runs as the image {host.Image} because no step-ca binary was found, but the container runtime is not running. Start Docker or Podman, or install step-ca ('brew install step' on macOS, smallstep's package on Linux) and put it on PATH or set LOCALTLS_STEP_CA to its path.";
         }
 
         var what = state == "FailedToStart" ? "step-ca failed to start" : $"step-ca exited with code {exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}";
@@ -342,6 +371,9 @@ internal sealed class HostTarget(
 /// <summary>A CA placed on this machine, as decided when the app starts: its material, port and executable, or why it cannot run.</summary>
 internal sealed record HostCa(StepCaResource Ca, CaMaterial? Material, int Port, SslipDnsResource Dns, string? Executable, string? Problem)
 {
+    /// <summary>The smallstep image (<c>image:tag</c>) that runs instead of <see cref="Executable"/> when no binary is found and a container runtime is configured.</summary>
+    public string? Image { get; init; }
+
     /// <summary>The ACME directory of a provisioner (the CA's default when <see langword="null"/>): the one URL the dashboard shows and issuance uses.</summary>
     public Uri DirectoryUrl(string? provisioner) =>
         StepCaConfig.AcmeDirectoryUrl(new Uri($"https://127.0.0.1:{Port}"), provisioner ?? Ca.DefaultProvisionerName);

@@ -104,7 +104,7 @@ internal sealed class SslipDnsServer : IAsyncDisposable
     {
         options ??= new SslipDnsServerOptions();
         var requested = options.EndPoint ?? throw new ArgumentException("EndPoint is required, e.g. 127.0.0.1:53535", nameof(options));
-        if (!IPAddress.IsLoopback(requested.Address))
+        if (!IPAddress.IsLoopback(requested.Address) && !(options.AllowAllInterfaces && requested.Address.Equals(IPAddress.Any)))
         {
             throw new ArgumentException(
                 $"The sslip.io DNS server only listens on loopback addresses, but {requested} was given; use 127.0.0.1 or ::1, e.g. 127.0.0.1:{SslipDnsServerOptions.DefaultPort}",

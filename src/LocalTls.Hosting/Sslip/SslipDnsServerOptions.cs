@@ -14,6 +14,12 @@ internal sealed class SslipDnsServerOptions
     /// </summary>
     public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
 
+    /// <summary>
+    /// Also accept <see cref="IPAddress.Any"/> (all IPv4 interfaces) as <see cref="EndPoint"/>. Only for a step-ca
+    /// in a container, which cannot reach the host's loopback; the server answers only its zones, never recursively.
+    /// </summary>
+    public bool AllowAllInterfaces { get; init; }
+
     /// <summary>Also answer over TCP on the same port (needed for truncated answers and <c>dig +tcp</c>). On by default.</summary>
     public bool EnableTcp { get; init; } = true;
 

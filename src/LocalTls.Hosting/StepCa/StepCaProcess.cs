@@ -63,7 +63,8 @@ internal sealed partial class StepCaProcess : IAsyncDisposable, IDisposable
     public const string HowToGet =
         "To get one: 'brew install step' on macOS; smallstep's step-ca package for Debian/Ubuntu or Fedora/RHEL; or " +
         "'go install github.com/smallstep/certificates/cmd/step-ca@latest'. Then put it on PATH, set LOCALTLS_STEP_CA to its path, " +
-        "or call WithExecutable(path) on the CA in the AppHost.";
+        "or call WithExecutable(path) on the CA in the AppHost. Or set ASPIRE_CONTAINER_RUNTIME (docker or podman) for the AppHost " +
+        "to run the smallstep/step-ca image instead.";
 
     private readonly Process _process;
     private readonly StepCaProcessOptions _options;

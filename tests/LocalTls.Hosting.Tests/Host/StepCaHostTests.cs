@@ -66,8 +66,10 @@ public class StepCaHostTests
         var ct = TestContext.Current.CancellationToken;
         var builder = DistributedApplicationTestingBuilder.Create();
         builder.AddStepCa("step-ca").WithCaStore(dir.Combine("caroot"));
-        // A machine with neither LOCALTLS_STEP_CA nor step-ca on PATH.
+        // A machine with neither LOCALTLS_STEP_CA nor step-ca on PATH, and no container runtime chosen for Aspire.
         builder.Services.AddSingleton(new LocalTls.Host.StepCaLocator(_ => null));
+        builder.Configuration["ASPIRE_CONTAINER_RUNTIME"] = null;
+        builder.Configuration["DOTNET_ASPIRE_CONTAINER_RUNTIME"] = null;
         await using var app = await builder.BuildAsync(ct);
         await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
 
@@ -77,6 +79,7 @@ public class StepCaHostTests
         Assert.Contains("LOCALTLS_STEP_CA", problem);
         Assert.Contains("WithExecutable(path)", problem);
         Assert.Contains("brew install step", problem);
+        Assert.Contains("ASPIRE_CONTAINER_RUNTIME", problem);
         Assert.DoesNotContain("eng/", problem);
 
         // The CA's console log says it too, not only a property behind "Show all properties".

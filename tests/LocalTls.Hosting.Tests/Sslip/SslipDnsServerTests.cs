@@ -375,6 +375,22 @@ public sealed class SslipDnsServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task All_interfaces_only_when_allowed_for_a_step_ca_in_a_container()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 0), AllowAllInterfaces = true }));
+        Assert.Contains("only listens on loopback addresses", e.Message);
+
+        await using var server = SslipDnsServer.Start(new SslipDnsServerOptions { EndPoint = new IPEndPoint(IPAddress.Any, 0), AllowAllInterfaces = true });
+        Assert.Equal(IPAddress.Any, server.EndPoint.Address);
+        foreach (var transport in new IClientTransport[] { new UdpClientTransport(server.Port), new TcpClientTransport(server.Port) })
+        {
+            using var client = new DnsClient([IPAddress.Loopback], [transport], disposeTransport: true, queryTimeout: 5000);
+            var answer = await client.ResolveAsync(DomainName.Parse("app.10.0.0.1.sslip.io"), RecordType.A, token: TestContext.Current.CancellationToken);
+            Assert.Equal(IPAddress.Parse("10.0.0.1"), Assert.IsType<ARecord>(Assert.Single(answer!.AnswerRecords)).Address);
+        }
+    }
+
+    [Fact]
     public async Task Options_change_TTL_zones_and_transports()
     {
         await using var server = SslipDnsServer.Start(new SslipDnsServerOptions
