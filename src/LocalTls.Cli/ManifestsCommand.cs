@@ -1,28 +1,31 @@
 using System.CommandLine;
-using Aspire.Hosting.ApplicationModel;
 using System.Text.Json.Nodes;
-using LocalTls.CertManager;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using LocalTls.Cluster;
-using LocalTls;
 using LocalTls.Pki;
 using LocalTls.StepCa;
-using LocalTls.Sslip;
 
 namespace LocalTls.Cli;
 
 /// <summary>
-/// <c>localtls manifests</c>: the publish step's output without an AppHost. The options build the same resources
-/// an AppHost would (a k3s cluster, step-ca in it, its ACME ClusterIssuer, optionally Let's Encrypt, and one
-/// Certificate), checked by the same rules as the builder extensions, and rendered by <see cref="ClusterManifests"/>.
+/// <c>localtls manifests</c>: the publish step's output without an AppHost. The options build the model an AppHost
+/// would (a k3s cluster, step-ca in it, its ACME ClusterIssuer, optionally Let's Encrypt, and one Certificate) through
+/// the same builder extensions, on an app builder that is never built or run, and <see cref="ClusterManifests"/> renders it.
 /// </summary>
 internal static class ManifestsCommand
 {
     public const string ManifestsFile = "manifests.yaml";
     public const string ValuesFile = "step-certificates-values.yaml";
-    private const string DefaultCertificateNamespace = "default";
 
     /// <summary>Loopback, private, shared and link-local ranges: what a default local CA permits, and what Let's Encrypt cannot reach.</summary>
     private static readonly NameConstraintSet NonPublic = new([], CaOptions.DefaultPermittedIpRanges);
+
+    /// <summary>
+    /// The app builder reads no appsettings.json from the current folder (the tool's own folder has none) and watches no
+    /// files: without these, a broken appsettings.json where the command runs fails it, and a run from $HOME watches every folder under it.
+    /// </summary>
+    private static readonly string[] AppBuilderArgs = [$"--contentRoot={AppContext.BaseDirectory}", "--hostBuilder:reloadConfigOnChange=false"];
 
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
@@ -53,7 +56,7 @@ internal static class ManifestsCommand
         var hosts = new Option<string[]>("--host") { Description = "An sslip.io host name for the Certificate, given by its prefix: app makes app.{ingress address}.sslip.io (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "PREFIX" };
         var dnsNames = new Option<string[]>("--dns-name") { Description = "Another DNS name for the Certificate, e.g. api.test (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
         var certificate = new Option<string?>("--certificate") { Description = "The Certificate's name. Default: the first name's first label and -tls (app-tls for --host app). Without --host and --dns-name no Certificate is written.", HelpName = "NAME" };
-        var certificateNamespace = new Option<string?>("--certificate-namespace") { Description = $"The namespace of the Certificate and its Secret. Default: {DefaultCertificateNamespace}.", HelpName = "NAME" };
+        var certificateNamespace = new Option<string?>("--certificate-namespace") { Description = $"The namespace of the Certificate and its Secret. Default: {CertificateResource.DefaultNamespace}.", HelpName = "NAME" };
         var secretName = new Option<string?>("--secret-name") { Description = "The Secret that receives the key pair. Default: {certificate}-secret.", HelpName = "NAME" };
         var duration = new Option<string?>("--duration") { Description = "The certificate lifetime to ask for, as Go writes durations: 2160h (90 days), 24h, 1h30m; at least 1h. Default: the issuer's (step-ca: 24h).", HelpName = "DURATION" };
         var email = new Option<string?>("--letsencrypt-email") { Description = "Adds the Let's Encrypt ClusterIssuer the Certificate uses in production, with this ACME account e-mail. Required for production.", HelpName = "EMAIL" };
@@ -72,37 +75,36 @@ internal static class ManifestsCommand
             var production = parse.GetValue(environment) == "production";
             var outDir = Path.GetFullPath(RequireText(parse.GetValue(output), output.Name, "a folder, e.g. ./manifests"));
 
-            // Every check comes before anything is written or created, the CA store included.
-            var cluster = new KubeconfigClusterResource("k3s")
+            // The options build the model through the AppHost's own builder extensions, so every value is checked by the same
+            // code, with the same messages; nothing is written or created (the CA store included) before all checks pass.
+            // The builder is never built or run: only its resources are rendered.
+            var app = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = AppBuilderArgs, DisableDashboard = true });
+            var cluster = app.AddKubeconfigCluster("k3s");
+            Apply(() => cluster.WithIngressClass(parse.GetValue(ingressClass)!), ingressClass);
+            if (parse.GetValue(ingressAddress) is { } address)
             {
-                IngressClassName = Check(ingressClass, () => KubernetesNames.RequireSubdomain(parse.GetValue(ingressClass), "IngressClass name", null)),
-                IngressAddress = parse.GetValue(ingressAddress) is { } address ? Check(ingressAddress, () => ClusterRules.RequireIngressAddress(address, null)) : null,
-            };
-            var ca = new StepCaResource("step-ca")
-            {
-                Cluster = cluster,
-                Namespace = Check(ns, () => KubernetesNames.RequireLabel(parse.GetValue(ns), "namespace", null)),
-                ServiceName = Check(service, () => KubernetesNames.RequireLabel(parse.GetValue(service), "Service name", null)),
-                Port = Check(port, () => StepCaRules.RequirePort(parse.GetValue(port), null)),
-                Image = Check(image, () => StepCaRules.RequireImage(parse.GetValue(image), null)),
-                ImageTag = Check(tag, () => StepCaRules.RequireImageTag(parse.GetValue(tag), null)),
-                PersistenceSize = Check(size, () => KubernetesNames.RequireQuantity(parse.GetValue(size), null)),
-                StorageClassName = parse.GetValue(storageClass) is { } sc ? Check(storageClass, () => KubernetesNames.RequireSubdomain(sc, "StorageClass name", null)) : null,
-                CaStoreDirectory = parse.GetValue(caroot) is { Length: > 0 } root ? Path.GetFullPath(root) : null,
-            };
-            var acme = new AcmeProvisionerOptions { Name = Check(provisioner, () => StepCaRules.RequireProvisionerName(parse.GetValue(provisioner), null)) };
-            ca.Provisioners.Add(acme);
-            var local = new AcmeIssuerResource(Check(issuer, () => KubernetesNames.RequireSubdomain(parse.GetValue(issuer), "issuer name", null))) { Ca = ca, EnableDurationFeature = true };
+                Apply(() => cluster.WithIngressAddress(address), ingressAddress);
+            }
 
-            AcmeIssuerResource? letsEncrypt = null;
+            var ca = app.AddStepCa("step-ca");
+            Apply(() => ca.WithNamespace(parse.GetValue(ns)!), ns);
+            Apply(() => ca.WithService(parse.GetValue(service)!, parse.GetValue(port)), service, ("port", port));
+            Apply(() => ca.WithImage(parse.GetValue(image)!, parse.GetValue(tag)!), image, ("tag", tag));
+            Apply(() => ca.WithPersistence(parse.GetValue(size)!, parse.GetValue(storageClass)), size, ("storageClassName", storageClass));
+            if (parse.GetValue(caroot) is { Length: > 0 } root)
+            {
+                Apply(() => ca.WithCaStore(root), caroot);
+            }
+
+            Apply(() => ca.WithAcmeProvisioner(parse.GetValue(provisioner)!), provisioner);
+            ca.InCluster(cluster);
+            var local = Apply(() => app.AddCertManagerIssuer(parse.GetValue(issuer)!, ca), issuer);
+
+            IResourceBuilder<AcmeIssuerResource>? letsEncrypt = null;
             if (parse.GetValue(email) is { } accountEmail)
             {
                 var isStaging = parse.GetValue(staging);
-                letsEncrypt = new AcmeIssuerResource(isStaging ? "letsencrypt-staging" : "letsencrypt-prod")
-                {
-                    Server = new Uri(isStaging ? AcmeIssuerResource.LetsEncryptStaging : AcmeIssuerResource.LetsEncryptProduction),
-                    Email = Check(email, () => CertManagerRules.RequireEmail(accountEmail, null)),
-                };
+                letsEncrypt = Apply(() => app.AddLetsEncryptIssuer(isStaging ? "letsencrypt-staging" : "letsencrypt-prod", accountEmail, isStaging), email);
             }
             else if (production)
             {
@@ -113,41 +115,53 @@ internal static class ManifestsCommand
                 throw new ArgumentException("--letsencrypt-staging chooses the directory of the Let's Encrypt issuer, which only --letsencrypt-email adds: add --letsencrypt-email admin@example.com, or leave --letsencrypt-staging out.");
             }
 
-            var prefixes = (parse.GetValue(hosts) ?? []).Select(h => Check(hosts, () => SslipRules.RequirePrefix(h, null))).ToList();
-            var extraNames = (parse.GetValue(dnsNames) ?? []).Select(n => Check(dnsNames, () => CertManagerRules.RequireDnsName(n, null))).ToList();
-            if (prefixes.Count > 0 && cluster.IngressAddress is null)
+            var hostnames = (parse.GetValue(hosts) ?? []).Select((prefix, i) => Apply(() => cluster.AddSslipHostname($"host{i + 1}", prefix), hosts)).ToList();
+            // Checked (and lower-cased) by the builder's own WithDnsNames before the default Certificate name is taken from them;
+            // this certificate is never added to the model.
+            var extraNames = Apply(() => app.CreateResourceBuilder(new CertificateResource("names")).WithDnsNames(parse.GetValue(dnsNames) ?? []), dnsNames).Resource.DnsNames;
+            if (hostnames.Count > 0 && cluster.Resource.IngressAddress is null)
             {
-                throw new ArgumentException($"--host needs --ingress-address: the names embed the address the cluster's ingress answers on ({prefixes[0]}.192.168.5.2.sslip.io for --ingress-address 192.168.5.2; 'kubectl get svc -n kube-system traefik' shows it).");
+                throw new ArgumentException($"--host needs --ingress-address: the names embed the address the cluster's ingress answers on ({hostnames[0].Resource.Prefix}.192.168.5.2.sslip.io for --ingress-address 192.168.5.2; 'kubectl get svc -n kube-system traefik' shows it).");
             }
 
-            CertificateResource? cert = null;
-            if (prefixes.Count + extraNames.Count > 0)
+            IResourceBuilder<CertificateResource>? cert = null;
+            if (hostnames.Count + extraNames.Count > 0)
             {
-                var certificateName = parse.GetValue(certificate) ?? DefaultCertificateName(prefixes, extraNames);
-                cert = Check(certificate, () => new CertificateResource(KubernetesNames.RequireSubdomain(certificateName, "Certificate name", null)) { Issuer = local, ProductionIssuer = letsEncrypt });
-                cert.Namespace = Check(certificateNamespace, () => KubernetesNames.RequireLabel(parse.GetValue(certificateNamespace) ?? DefaultCertificateNamespace, "namespace", null));
+                var given = parse.GetValue(certificate);
+                var certificateName = given ?? DefaultCertificateName(hostnames.Select(h => h.Resource.Prefix), extraNames);
+                try
+                {
+                    cert = Apply(() => app.AddCertificate(certificateName, [.. hostnames]), certificate);
+                }
+                catch (ArgumentException e) when (given is null)
+                {
+                    throw new ArgumentException($"{e.Message} '{certificateName}' is the default, made from the first name: name the Certificate with --certificate NAME, e.g. --certificate app-tls.", e);
+                }
+
+                // The issuer first: WithDnsNames then refuses a wildcard the cluster issuer could never validate.
+                cert = letsEncrypt is null ? cert.WithIssuer(local) : cert.WithIssuer(local, letsEncrypt);
+                Apply(() => cert.WithDnsNames([.. extraNames]), dnsNames);
+                if (parse.GetValue(certificateNamespace) is { } certNamespace)
+                {
+                    Apply(() => cert.WithNamespace(certNamespace), certificateNamespace);
+                }
+
                 if (parse.GetValue(secretName) is { } secret)
                 {
-                    cert.SecretName = Check(secretName, () => KubernetesNames.RequireSubdomain(secret, "Secret name", null));
-                }
-
-                foreach (var (prefix, i) in prefixes.Select((p, i) => (p, i)))
-                {
-                    cert.Hostnames.Add(new SslipHostnameResource($"host{i + 1}", prefix) { Cluster = cluster });
-                }
-
-                foreach (var name in extraNames)
-                {
-                    cert.DnsNames.Add(name);
+                    Apply(() => cert.WithSecretName(secret), secretName);
                 }
 
                 if (parse.GetValue(duration) is { } text)
                 {
-                    cert.Duration = Check(duration, () => StepCaConfig.TryParseDuration(text, out var d)
-                        ? CertManagerRules.RequireDuration(d, null)
-                        : throw new ArgumentException($"'{text}' is not a duration: write it as Go does, e.g. 2160h (90 days), 24h or 1h30m."));
-                    var max = acme.Claims?.MaxTlsCertDuration ?? ca.Claims.MaxTlsCertDuration ?? StepCaClaimsOptions.StepCaDefaultMax;
-                    if (!production && cert.Duration > max)
+                    var requested = StepCaConfig.TryParseDuration(text, out var d)
+                        ? d
+                        : throw new ArgumentException($"{duration.Name}: '{text}' is not a duration: write it as Go does, e.g. 2160h (90 days), 24h or 1h30m.");
+                    Apply(() => cert.WithDuration(requested), duration);
+
+                    // The builder cannot know this yet (the issuer may change after WithDuration); here the model is complete.
+                    var acme = ca.Resource.Provisioners[0];
+                    var max = acme.Claims?.MaxTlsCertDuration ?? ca.Resource.Claims.MaxTlsCertDuration ?? StepCaClaimsOptions.StepCaDefaultMax;
+                    if (!production && requested > max)
                     {
                         throw new ArgumentException($"--duration {text}: step-ca's provisioner '{acme.Name}' issues certificates of at most {StepCaConfig.FormatDuration(max)}, so cert-manager would never get this one. Ask for at most {StepCaConfig.FormatDuration(max)}.");
                     }
@@ -164,36 +178,24 @@ internal static class ManifestsCommand
                 }
             }
 
-            var resources = new List<IResource> { cluster, ca, local };
-            if (letsEncrypt is not null)
-            {
-                resources.Add(letsEncrypt);
-            }
-
-            if (cert is not null)
-            {
-                resources.AddRange(cert.Hostnames);
-                resources.Add(cert);
-            }
-
             CaMaterial? material = null;
             if (!production)
             {
-                var store = new CaStore(ca.CaStoreDirectory);
+                var store = new CaStore(ca.Resource.CaStoreDirectory);
                 var existed = store.Exists;
-                material = StepCaMaterial.Load(ca);
+                material = StepCaMaterial.Load(ca.Resource);
                 if (!existed)
                 {
                     stdout.WriteLine($"Created a new CA in {store.Directory} (as 'localtls ca init' does).");
                 }
 
-                RequirePermitted(material, cert);
+                RequirePermitted(material, cert?.Resource);
             }
 
             ClusterManifestSet set;
             try
             {
-                set = ClusterManifests.Render(resources, production, _ => material ?? throw new InvalidOperationException("Production renders no step-ca."));
+                set = ClusterManifests.Render(app.Resources, production, _ => material ?? throw new InvalidOperationException("Production renders no step-ca."));
             }
             catch (Exception e) when (e is StepCaException or InvalidOperationException)
             {
@@ -207,7 +209,7 @@ internal static class ManifestsCommand
             files.AddRange(set.HelmValues.Values.Select(values => new FileToWrite(valuesPath, ManifestYaml.WriteValues(values), Secret: true)));
             AtomicFiles.WriteAll(files, $"the manifests in {outDir}");
 
-            WriteSummary(stdout, set, production, manifestsPath, files.Count > 1 ? valuesPath : null, ca, material);
+            WriteSummary(stdout, set, production, manifestsPath, files.Count > 1 ? valuesPath : null, ca.Resource, material);
             if (set.ContainsSecrets)
             {
                 stderr.WriteLine($"warning: {manifestsPath} holds the intermediate CA key in a Secret, and {valuesPath} holds it too: keep them out of version control (they are written with mode 0600).");
@@ -217,9 +219,9 @@ internal static class ManifestsCommand
                 stderr.WriteLine($"warning: {valuesPath} is left from an earlier local run and holds the intermediate CA key; production has no step-ca, so delete it unless you still need it.");
             }
 
-            if (production && cluster.IngressAddress is { } ingress && cert is { Hostnames.Count: > 0 } && NonPublic.Permits(ingress.ToString()))
+            if (production && cluster.Resource.IngressAddress is { } ingress && cert?.Resource is { Hostnames.Count: > 0 } named && NonPublic.Permits(ingress.ToString()))
             {
-                stderr.WriteLine($"warning: {ingress} is not a public address, so Let's Encrypt cannot reach {cert.Hostnames[0].Hostname} for the HTTP-01 challenge; production needs --ingress-address with the cluster's public address.");
+                stderr.WriteLine($"warning: {ingress} is not a public address, so Let's Encrypt cannot reach {named.Hostnames[0].Hostname} for the HTTP-01 challenge; production needs --ingress-address with the cluster's public address.");
             }
 
             return ExitCodes.Success;
@@ -227,20 +229,36 @@ internal static class ManifestsCommand
         return command;
     }
 
-    /// <summary>Runs a rule written for the builder extensions, naming the option in its message.</summary>
-    private static T Check<T>(Option option, Func<T> rule)
+    /// <summary>
+    /// Runs a builder call, naming the option a bad value came from in its message: <paramref name="option"/>, or the one
+    /// given for the parameter the builder names (<c>WithService(name, port)</c> checks two options).
+    /// </summary>
+    private static T Apply<T>(Func<T> call, Option option, params (string Parameter, Option Option)[] byParameter)
     {
         try
         {
-            return rule();
+            return call();
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{option.Name}: {e.Message}", e);
+            var named = byParameter.FirstOrDefault(p => p.Parameter == e.ParamName).Option ?? option;
+            throw new ArgumentException($"{named.Name}: {WithoutParameterName(e)}", e);
+        }
+        catch (DistributedApplicationException e)
+        {
+            // Two resources with one name: the app model refuses the second, as in an AppHost.
+            throw new ArgumentException($"{e.Message} Give --issuer and --certificate names of their own: besides them the model holds the cluster 'k3s', the CA 'step-ca', the host names 'host1', 'host2'... and 'letsencrypt-prod' or 'letsencrypt-staging'.", e);
         }
     }
 
-    private static string DefaultCertificateName(List<string> prefixes, List<string> dnsNames)
+    /// <summary>The message as the builder wrote it, without " (Parameter 'port')": the option already says where it came from.</summary>
+    private static string WithoutParameterName(ArgumentException e)
+    {
+        var suffix = e.ParamName is null ? "" : new ArgumentException("", e.ParamName).Message;
+        return suffix.Length > 0 && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message[..^suffix.Length] : e.Message;
+    }
+
+    private static string DefaultCertificateName(IEnumerable<string> prefixes, IEnumerable<string> dnsNames)
     {
         var label = prefixes.Concat(dnsNames.Select(n => n.StartsWith("*.", StringComparison.Ordinal) ? n[2..] : n))
             .Select(n => n.Split('.')[0])

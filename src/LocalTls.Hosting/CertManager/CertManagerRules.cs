@@ -4,7 +4,7 @@ using LocalTls.StepCa;
 
 namespace LocalTls.CertManager;
 
-/// <summary>Checks for issuers and certificates, shared by the builder extensions and <c>localtls manifests</c>.</summary>
+/// <summary>Checks for issuers and certificates, used by the builder extensions (and so by <c>localtls manifests</c>).</summary>
 internal static class CertManagerRules
 {
     /// <summary>Why a wildcard name and http-01 do not go together.</summary>

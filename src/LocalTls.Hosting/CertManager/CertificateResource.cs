@@ -7,8 +7,10 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <param name="name">The resource name, also the Certificate's Kubernetes name.</param>
 public sealed class CertificateResource(string name) : Resource(name)
 {
+    internal const string DefaultNamespace = "default";
+
     /// <summary>The namespace of the Certificate and its Secret.</summary>
-    public string Namespace { get; internal set; } = "default";
+    public string Namespace { get; internal set; } = DefaultNamespace;
 
     /// <summary>The Secret that receives the key pair; default <c>{name}-secret</c>, as in the seed.</summary>
     public string SecretName { get; internal set; } = $"{name}-secret";

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace LocalTls.Cluster;
 
-/// <summary>Checks for cluster settings, shared by the builder extensions and <c>localtls manifests</c>.</summary>
+/// <summary>Checks for cluster settings, used by the builder extensions (and so by <c>localtls manifests</c>).</summary>
 internal static class ClusterRules
 {
     /// <summary>

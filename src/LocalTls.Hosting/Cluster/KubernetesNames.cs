@@ -3,9 +3,8 @@ using System.Text.RegularExpressions;
 namespace LocalTls.Cluster;
 
 /// <summary>
-/// The name rules the Kubernetes API server enforces, checked where the user writes a name (the builder extensions
-/// and the <c>localtls manifests</c> options). <c>paramName</c> is <see langword="null"/> when the value came from
-/// the command line, so the message is only the sentence.
+/// The name rules the Kubernetes API server enforces, checked where the user writes a name: the builder extensions,
+/// which <c>localtls manifests</c> builds its model through too.
 /// </summary>
 internal static partial class KubernetesNames
 {

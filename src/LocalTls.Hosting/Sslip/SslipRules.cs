@@ -1,6 +1,6 @@
 namespace LocalTls.Sslip;
 
-/// <summary>Checks for sslip.io host names, shared by the builder extensions and <c>localtls manifests</c>.</summary>
+/// <summary>Checks for sslip.io host names, used by the builder extensions (and so by <c>localtls manifests</c>).</summary>
 internal static class SslipRules
 {
     /// <summary>The labels before the address (e.g. <c>app</c>), lower-cased.</summary>

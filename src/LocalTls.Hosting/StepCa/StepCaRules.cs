@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace LocalTls.StepCa;
 
-/// <summary>Checks for step-ca settings, shared by the builder extensions and <c>localtls manifests</c>.</summary>
+/// <summary>Checks for step-ca settings, used by the builder extensions (and so by <c>localtls manifests</c>).</summary>
 internal static partial class StepCaRules
 {
     /// <summary>An ACME provisioner name: part of the URL <c>/acme/{name}/directory</c>.</summary>

@@ -227,6 +227,8 @@ public class ManifestsCommandTests
     [InlineData("--image: 'step-ca@sha256:00' is not an image name", "--image", "step-ca@sha256:00")]
     [InlineData("--size: '1 GB' is not a Kubernetes quantity", "--size", "1 GB")]
     [InlineData("--issuer: 'Step CA' is not a valid issuer name", "--issuer", "Step CA")]
+    [InlineData("Give --issuer and --certificate names of their own: besides them the model holds the cluster 'k3s', the CA 'step-ca'", "--issuer", "step-ca")]
+    [InlineData("'1-tls' is the default, made from the first name: name the Certificate with --certificate NAME, e.g. --certificate app-tls.", "--dns-name", "1.test")]
     public void Bad_input_is_exit_2_with_what_to_write_and_writes_nothing(string expected, params string[] options)
     {
         using var dir = new TempDirectory();
@@ -238,6 +240,7 @@ public class ManifestsCommandTests
         Assert.StartsWith("error: ", result.Stderr);
         Assert.Contains(expected, result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.DoesNotContain("(Parameter '", result.Stderr);
         Assert.False(Directory.Exists(dir.Combine("out")));
         Assert.False(Directory.Exists(dir.Combine("store")));
     }
@@ -266,6 +269,19 @@ public class ManifestsCommandTests
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("error: Could not write the manifests in", result.Stderr);
         Assert.Equal("a file, not a folder", File.ReadAllText(dir.Combine("out")));
+    }
+
+    [Fact]
+    public async Task The_app_builder_it_uses_reads_nothing_from_the_folder_it_runs_in()
+    {
+        using var dir = new TempDirectory();
+        // An AppHost would fail to load this; the command builds its model on an app builder but is no AppHost.
+        File.WriteAllText(dir.Combine("appsettings.json"), "{ not json");
+
+        var result = await Tool.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "localtls.dll"), "manifests", "--out", dir.Combine("out"), "--caroot", dir.Combine("store"), "--dns-name", "api.test"], workingDirectory: dir.Path);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("Certificate            default/api-tls", result.Stdout);
     }
 
     [Fact]
