@@ -271,13 +271,9 @@ internal sealed class HostTarget(
                 }
                 else if (state is "Exited" or "Finished" or "FailedToStart" || state == KnownResourceStates.RuntimeUnhealthy)
                 {
-                    string tail;
-                    lock (recent)
-                    {
-                        tail = string.Join(" | ", recent.TakeLast(3));
-                    }
-
-                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, tail, recent);
+                    // The exit can be reported before its last lines are streamed: read the whole log once more.
+                    var lines = await LastLinesAsync(server, recent);
+                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines);
                     logger.LogError("{Problem}", problem);
                     await notifications.PublishUpdateAsync(host.Ca, s => s with
                     {
@@ -308,14 +304,37 @@ internal sealed class HostTarget(
         }
     }
 
-    private static string StoppedProblem(HostCa host, IResource server, string state, int? exitCode, string tail, Queue<string> recent)
+    private async Task<List<string>> LastLinesAsync(IResource server, Queue<string> recent)
     {
-        bool locked;
-        lock (recent)
+        var lines = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
         {
-            locked = recent.Any(l => l.Contains("Cannot acquire directory lock", StringComparison.OrdinalIgnoreCase));
+            await foreach (var batch in resourceLoggers.GetAllAsync(server).WithCancellation(timeout.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
 
+        lock (recent)
+        {
+            if (lines.Count < recent.Count)
+            {
+                lines = [.. recent];
+            }
+        }
+
+        // DCP's own "[sys]" lines say nothing about why step-ca stopped.
+        return [.. lines.Where(l => !l.Contains("[sys]", StringComparison.Ordinal) && l.Trim().Length > 0)];
+    }
+
+    private static string StoppedProblem(HostCa host, IResource server, string state, int? exitCode, List<string> lines)
+    {
+        var tail = string.Join(" | ", lines.TakeLast(3));
+        var locked = lines.Any(l => l.Contains("Cannot acquire directory lock", StringComparison.OrdinalIgnoreCase));
         if (locked)
         {
             var holder = StaleStepCa.FindHolder(host.Ca.HostDataDirectory);

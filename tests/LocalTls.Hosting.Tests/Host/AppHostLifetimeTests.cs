@@ -69,4 +69,28 @@ public class AppHostLifetimeTests
             }
         }
     }
+
+    [Fact]
+    public async Task A_step_ca_left_over_on_the_same_data_directory_is_named_by_pid_with_what_to_do()
+    {
+        using var dir = new TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        var store = new LocalTls.Pki.CaStore(dir.Combine("caroot"));
+        var material = store.LoadOrCreate();
+        // A step-ca from elsewhere (not Aspire's) already runs on the CA's data directory and holds Badger's lock.
+        var dataDirectory = Path.Combine(store.Directory, "step-ca", "step-ca");
+        var files = StepCaFiles.Write(StepCaLayout.Host(dataDirectory), new StepCaOptions { Address = $"127.0.0.1:{LoopbackPort.GetFree()}", DnsNames = ["127.0.0.1", "localhost"] }, material.WithoutRootKey());
+        await using var stale = await StepCaProcess.StartAsync(files, executablePath: StepCaBinary.Path, cancellationToken: ct);
+
+        var builder = Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.Create();
+        Aspire.Hosting.StepCaBuilderExtensions.WithCaStore(Aspire.Hosting.StepCaHostBuilderExtensions.WithExecutable(Aspire.Hosting.StepCaBuilderExtensions.AddStepCa(builder, "step-ca"), StepCaBinary.Path), store.Directory);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+
+        var stopped = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text is "Exited" or "FailedToStart", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var problem = stopped.Snapshot.Properties.Single(p => p.Name == "localtls.problem").Value?.ToString();
+        Assert.Contains($"PID {stale.ProcessId}", problem);
+        Assert.Contains($"kill {stale.ProcessId}", problem);
+        await app.StopAsync(ct);
+    }
 }
