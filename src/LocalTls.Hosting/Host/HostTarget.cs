@@ -406,5 +406,5 @@ internal class StepCaLocator(Func<string, string?> environment)
     {
     }
 
-    public string Locate(string? explicitPath) => StepCaProcess.LocateExecutable(explicitPath, environment);
+    public string Locate(string? explicitPath) => StepCaExecutable.Locate(explicitPath, environment);
 }

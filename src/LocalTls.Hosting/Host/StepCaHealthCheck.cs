@@ -18,7 +18,7 @@ internal sealed class StepCaHealthCheck(HostTarget target, StepCaResource ca) : 
             return HealthCheckResult.Unhealthy($"step-ca '{ca.Name}' does not run on this machine.");
         }
 
-        _client ??= new HttpClient(StepCaProcess.CreateHandler(material.GetRootCertificate(), primaryUrl: null, servingAddress: null)) { Timeout = TimeSpan.FromSeconds(5) };
+        _client ??= new HttpClient(StepCaExecutable.CreateHandler(material.GetRootCertificate(), primaryUrl: null, servingAddress: null)) { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
             using var response = await _client.GetAsync(new Uri($"https://127.0.0.1:{host.Port}/health"), cancellationToken);
