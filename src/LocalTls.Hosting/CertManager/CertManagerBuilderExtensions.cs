@@ -153,7 +153,7 @@ public static class CertManagerBuilderExtensions
         var resource = new CertificateResource(name);
         foreach (var host in hostnames)
         {
-            resource.Hostnames.Add(host.Resource);
+            resource.HostnameList.Add(host.Resource);
         }
 
         RequireUniqueSecret(builder, resource, resource.Namespace, resource.SecretName);
@@ -184,7 +184,7 @@ public static class CertManagerBuilderExtensions
                 throw new ArgumentException(CertManagerRules.WildcardInCluster(builder.Resource.Name, name), nameof(dnsNames));
             }
 
-            builder.Resource.DnsNames.Add(name);
+            builder.Resource.DnsNameList.Add(name);
         }
 
         return builder;

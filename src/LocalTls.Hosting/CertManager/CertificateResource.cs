@@ -16,10 +16,16 @@ public sealed class CertificateResource(string name) : Resource(name)
     public string SecretName { get; internal set; } = $"{name}-secret";
 
     /// <summary>sslip.io host names the certificate is for.</summary>
-    public IList<SslipHostnameResource> Hostnames { get; } = [];
+    public IReadOnlyList<SslipHostnameResource> Hostnames => HostnameList;
+
+    /// <summary>Filled only by <c>AddCertificate</c>.</summary>
+    internal List<SslipHostnameResource> HostnameList { get; } = [];
 
     /// <summary>Other DNS names the certificate is for.</summary>
-    public IList<string> DnsNames { get; } = [];
+    public IReadOnlyList<string> DnsNames => DnsNameList;
+
+    /// <summary>Added to only by <c>WithDnsNames</c>, which checks each one.</summary>
+    internal List<string> DnsNameList { get; } = [];
 
     /// <summary>The issuer; required before rendering.</summary>
     public AcmeIssuerResource? Issuer { get; internal set; }

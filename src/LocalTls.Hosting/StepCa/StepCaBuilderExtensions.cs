@@ -49,7 +49,7 @@ public static class StepCaBuilderExtensions
 
         var provisioner = new AcmeProvisionerOptions { Name = name };
         configure?.Invoke(provisioner);
-        builder.Resource.Provisioners.Add(provisioner);
+        builder.Resource.ProvisionerList.Add(provisioner);
         return builder;
     }
 
@@ -172,7 +172,7 @@ public static class StepCaBuilderExtensions
 
             if (!builder.Resource.CaOptions.NameConstraints || new NameConstraintSet(builder.Resource.CaOptions.PermittedDnsDomains, builder.Resource.CaOptions.PermittedIpRanges).Permits(name))
             {
-                builder.Resource.ExtraDnsNames.Add(name);
+                builder.Resource.ExtraDnsNameList.Add(name);
                 continue;
             }
 

@@ -44,13 +44,19 @@ public sealed class StepCaResource(string name) : Resource(name)
     public string? StorageClassName { get; internal set; }
 
     /// <summary>The ACME provisioners. Empty until <c>WithAcmeProvisioner</c>; rendering adds the default <c>acme</c> then.</summary>
-    public IList<AcmeProvisionerOptions> Provisioners { get; } = [];
+    public IReadOnlyList<AcmeProvisionerOptions> Provisioners => ProvisionerList;
+
+    /// <summary>Added to only by <c>WithAcmeProvisioner</c>, which checks each one.</summary>
+    internal List<AcmeProvisionerOptions> ProvisionerList { get; } = [];
 
     /// <summary>Certificate lifetimes for the whole authority (step-ca's defaults: 5 minutes to 24 hours, 24 hours by default).</summary>
     public StepCaClaimsOptions Claims { get; internal set; } = StepCaClaimsOptions.StepCaDefaults();
 
     /// <summary>More names for step-ca's own TLS certificate, besides its Service names.</summary>
-    public IList<string> ExtraDnsNames { get; } = [];
+    public IReadOnlyList<string> ExtraDnsNames => ExtraDnsNameList;
+
+    /// <summary>Added to only by <c>WithDnsNames</c>, which checks each one.</summary>
+    internal List<string> ExtraDnsNameList { get; } = [];
 
     /// <summary>The CA store directory; <see langword="null"/> for <c>$LOCALTLS_CAROOT</c> or the per-user default.</summary>
     public string? CaStoreDirectory { get; internal set; }

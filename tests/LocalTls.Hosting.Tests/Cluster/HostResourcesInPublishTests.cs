@@ -17,7 +17,7 @@ public class HostResourcesInPublishTests
         var hostCa = new StepCaResource("host-ca");
         var hostIssuer = new AcmeIssuerResource("host-issuer") { Ca = hostCa };
         var hostCertificate = new CertificateResource("host-tls") { Issuer = hostIssuer };
-        hostCertificate.Hostnames.Add(new SslipHostnameResource("web", "web"));
+        hostCertificate.HostnameList.Add(new SslipHostnameResource("web", "web"));
         var set = ClusterManifests.Render([.. ModelFixtures.Resources(seed), hostCa, hostIssuer, hostCertificate.Hostnames[0], hostCertificate], production: false, _ => ModelFixtures.Ca.Value);
 
         Assert.Equal(["host-ca", "host-issuer", "host-tls"], set.Skipped.Order());

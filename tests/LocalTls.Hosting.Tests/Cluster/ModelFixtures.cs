@@ -15,12 +15,12 @@ internal static class ModelFixtures
     {
         var cluster = new KubeconfigClusterResource("k3s") { IngressAddress = IPAddress.Parse("192.168.5.2"), IngressClassName = ingressClass };
         var ca = new StepCaResource("step-ca") { Cluster = cluster, StorageClassName = "local-path" };
-        ca.Provisioners.Add(new AcmeProvisionerOptions());
+        ca.ProvisionerList.Add(new AcmeProvisionerOptions());
         var issuer = new AcmeIssuerResource("step-ca-acme") { Ca = ca, EnableDurationFeature = true };
         var production = new AcmeIssuerResource("letsencrypt-prod") { Server = new Uri(AcmeIssuerResource.LetsEncryptProduction), Email = "admin@example.com" };
         var host = new SslipHostnameResource("test", "test") { Cluster = cluster };
         var certificate = new CertificateResource("test-tls") { Issuer = issuer, ProductionIssuer = production };
-        certificate.Hostnames.Add(host);
+        certificate.HostnameList.Add(host);
         return (cluster, ca, issuer, production, certificate);
     }
 

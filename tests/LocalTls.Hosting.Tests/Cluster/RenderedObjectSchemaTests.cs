@@ -36,7 +36,7 @@ public class RenderedObjectSchemaTests
                 material = CaGenerator.Create(new CaOptions { KeyAlgorithm = CaKeyAlgorithm.Rsa3072 });
                 break;
             case "two-provisioners":
-                seed.Ca.Provisioners.Add(new AcmeProvisionerOptions { Name = "acme-long", ForceCN = true, Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromDays(365) } });
+                seed.Ca.ProvisionerList.Add(new AcmeProvisionerOptions { Name = "acme-long", ForceCN = true, Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromDays(365) } });
                 seed.Issuer.ProvisionerName = "acme-long";
                 break;
             case "namespaced-issuer":
@@ -57,12 +57,12 @@ public class RenderedObjectSchemaTests
                 break;
             case "ingress":
                 seed.Certificate.IngressBackend = ("app", 80);
-                seed.Certificate.DnsNames.Add("www.test.192.168.5.2.sslip.io");
+                seed.Certificate.DnsNameList.Add("www.test.192.168.5.2.sslip.io");
                 break;
             case "extra-dns-names":
-                seed.Ca.ExtraDnsNames.Add("localhost");
-                seed.Ca.ExtraDnsNames.Add("127.0.0.1");
-                seed.Certificate.DnsNames.Add("api.test");
+                seed.Ca.ExtraDnsNameList.Add("localhost");
+                seed.Ca.ExtraDnsNameList.Add("127.0.0.1");
+                seed.Certificate.DnsNameList.Add("api.test");
                 break;
         }
 

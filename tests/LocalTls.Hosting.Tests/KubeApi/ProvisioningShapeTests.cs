@@ -48,7 +48,7 @@ public class ProvisioningShapeTests
         Assert.Equal(before, server.Store.ResourceVersion);
         Assert.Equal(objects.Count, server.Requests.Snapshot().Count(r => r.Method == "PATCH" && r.StatusCode == 200));
 
-        seed.Certificate.DnsNames.Add("api.test");
+        seed.Certificate.DnsNameList.Add("api.test");
         var changed = ClusterManifests.Render(ModelFixtures.Resources(seed), production: false, _ => ModelFixtures.Ca.Value).Objects;
         var third = new List<string>();
         foreach (var obj in changed)

@@ -41,7 +41,7 @@ public class RenderedDeploymentBootTests
                 password = "correct horse battery staple";
                 break;
             case "two-provisioners":
-                ca.Provisioners.Add(new AcmeProvisionerOptions { Name = "acme-long", ForceCN = true, Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromDays(365) } });
+                ca.ProvisionerList.Add(new AcmeProvisionerOptions { Name = "acme-long", ForceCN = true, Claims = new StepCaClaimsOptions { MaxTlsCertDuration = TimeSpan.FromDays(365) } });
                 break;
             case "custom-service":
                 ca.Namespace = "pki";
