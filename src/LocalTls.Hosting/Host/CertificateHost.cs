@@ -21,17 +21,19 @@ internal static class CertificateHost
             })
             .WithAnnotation(new WaitAnnotation(certificate.Issuer!.Ca!, WaitType.WaitUntilHealthy))
             .OnInitializeResource((r, e, ct) => e.Services.GetRequiredService<CertificateHostRunner>().StartAsync(r, e))
-            .WithCommand(RenewCommand, "Renew", context =>
+            .WithCommand(RenewCommand, "Renew", async context =>
             {
+                // The result is the renewal's own: no "succeeded" while the certificate turns failed.
                 var runner = context.Services.GetRequiredService<CertificateHostRunner>();
-                return Task.FromResult(runner.RequestRenewal(certificate)
-                    ? CommandResults.Success()
-                    : CommandResults.Failure($"The certificate '{certificate.Name}' is not being issued yet: wait until it runs."));
+                var (started, problem) = await runner.RenewAsync(certificate, context.CancellationToken);
+                return !started
+                    ? CommandResults.Failure($"The certificate '{certificate.Name}' is not being issued yet: wait until it runs.")
+                    : problem is null ? CommandResults.Success($"'{certificate.Name}' was issued again.") : CommandResults.Failure(problem);
             }, new CommandOptions
             {
                 Description = "Issue a new certificate now, before its renewal time.",
                 IconName = "ArrowSync",
-                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "FailedToStart" ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "FailedToStart" or CertificateHostRunner.RenewalFailing ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             });
     }
 }

@@ -15,6 +15,10 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<CertificateResource, SemaphoreSlim> _renewNow = [];
+    private readonly Dictionary<CertificateResource, TaskCompletionSource<string?>> _renewed = [];
+
+    // One issuance at a time per ACME account: step-ca 0.19 answers serverInternal to two new-account calls with one key at once.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _accounts = new();
 
     /// <summary>Starts issuing when the resource initializes; renews at two thirds of the lifetime, or on the Renew command.</summary>
     public Task StartAsync(CertificateResource certificate, InitializeResourceEvent e)
@@ -30,18 +34,33 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Renews now; for the dashboard's Renew command.</summary>
-    public bool RequestRenewal(CertificateResource certificate)
+    /// <summary>Renews now and waits for the outcome: <see langword="null"/> when issued, else the problem; for the dashboard's Renew command.</summary>
+    public async Task<(bool Started, string? Problem)> RenewAsync(CertificateResource certificate, CancellationToken cancellationToken)
     {
+        TaskCompletionSource<string?> outcome;
         lock (_renewNow)
         {
             if (!_renewNow.TryGetValue(certificate, out var renew))
             {
-                return false;
+                return (false, null);
             }
 
+            outcome = _renewed.TryGetValue(certificate, out var pending) ? pending : _renewed[certificate] = new(TaskCreationOptions.RunContinuationsAsynchronously);
             renew.Release();
-            return true;
+        }
+
+        return (true, await outcome.Task.WaitAsync(TimeSpan.FromMinutes(2), cancellationToken));
+    }
+
+    /// <summary>Tells a waiting Renew command how the issuance it asked for ended.</summary>
+    private void Completed(CertificateResource certificate, string? problem)
+    {
+        lock (_renewNow)
+        {
+            if (_renewed.Remove(certificate, out var outcome))
+            {
+                outcome.TrySetResult(problem);
+            }
         }
     }
 
@@ -56,7 +75,7 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
             var reuse = true;
             while (!stopping.IsCancellationRequested)
             {
-                var wait = (reuse ? await ReuseAsync(certificate, running, e) : null) ?? await IssueAsync(certificate, ca, running, e, stopping);
+                var wait = (reuse ? await ReuseAsync(certificate, running, e) : null) ?? await IssueAsync(certificate, ca, running, e, stopping, problem => Completed(certificate, problem));
                 reuse = false;
                 e.Logger.LogInformation("Next renewal in {Wait}.", wait);
                 await renew.WaitAsync(wait, stopping);
@@ -126,11 +145,29 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
     private static DateTime RenewalTime(CertificateResource certificate, X509Certificate2 leaf) =>
         leaf.NotAfter.ToUniversalTime() - (certificate.RenewBefore ?? (leaf.NotAfter.ToUniversalTime() - leaf.NotBefore.ToUniversalTime()) / 3);
 
-    private static Task PublishReadyAsync(CertificateResource certificate, InitializeResourceEvent e, X509Certificate2 leaf, DateTime renewAt, string directory) =>
+    /// <summary>The state of a certificate still served while its renewal fails.</summary>
+    public const string RenewalFailing = "Renewal failing";
+
+    private static bool StillValid(CertificateResource certificate)
+    {
+        try
+        {
+            var crt = Path.Combine(certificate.HostDirectory!, "tls.crt");
+            using var leaf = File.Exists(crt) ? X509CertificateLoader.LoadCertificateFromFile(crt) : null;
+            return leaf is not null && leaf.NotAfter.ToUniversalTime() > DateTime.UtcNow;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static Task PublishReadyAsync(CertificateResource certificate, InitializeResourceEvent e, X509Certificate2 leaf, DateTime renewAt, string directory, bool issuedNow = false) =>
         e.Notifications.PublishUpdateAsync(certificate, s => s with
         {
             State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
-            StartTimeStamp = s.StartTimeStamp ?? DateTime.UtcNow,
+            // The start time is when the certificate now served was issued.
+            StartTimeStamp = issuedNow ? DateTime.UtcNow : s.StartTimeStamp ?? DateTime.UtcNow,
             Properties = s.Properties
                 .With(LocalTlsProperties.DnsNames, string.Join(", ", Names(certificate)))
                 .With(LocalTlsProperties.NotAfter, leaf.NotAfter.ToUniversalTime().ToString("u"))
@@ -140,7 +177,7 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
                 .With(LocalTlsProperties.Problem, null),
         });
 
-    private async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping)
+    private async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping, Action<string?> completed)
     {
         var names = Names(certificate);
         await e.Notifications.PublishUpdateAsync(certificate, s => s with
@@ -154,6 +191,11 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
                 ? Http01ChallengeServer.Start()
                 : new Dns01ChallengeSolver(cas.Dns(running) ?? throw new InvalidOperationException($"dns-01 needs the CA's DNS responder, and '{running.Dns.Name}' is not answering."));
             AcmeCertificate issued;
+            var accountKeyPath = AcmeAccountKey.PathForCa(new CaStore(ca.CaStoreDirectory).Directory, running.Material!.RootFingerprint, running.DirectoryUrl(certificate.Issuer!.ProvisionerName));
+            var account = _accounts.GetOrAdd(accountKeyPath, _ => new SemaphoreSlim(1, 1));
+            // A step-ca just (re)started may not listen yet: give it a few seconds before calling it unreachable.
+            await WaitForHealthAsync(running, TimeSpan.FromSeconds(15), stopping);
+            await account.WaitAsync(stopping);
             try
             {
                 issued = await AcmeIssuance.IssueAsync(names, solver, new AcmeIssueOptions
@@ -162,12 +204,13 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
                     Client = new AcmeClientOptions { TrustedRootsPem = running.Material!.RootCertificatePem },
                     CaRoot = new CaStore(ca.CaStoreDirectory).Directory,
                     // Keyed by the CA, not by host and port: the port changes every run, the account need not.
-                    AccountKeyPath = AcmeAccountKey.PathForCa(new CaStore(ca.CaStoreDirectory).Directory, running.Material!.RootFingerprint, running.DirectoryUrl(certificate.Issuer!.ProvisionerName)),
+                    AccountKeyPath = accountKeyPath,
                     Lifetime = certificate.Duration,
                 }, stopping);
             }
             finally
             {
+                account.Release();
                 if (solver is IAsyncDisposable disposable)
                 {
                     await disposable.DisposeAsync();
@@ -188,19 +231,47 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
 
             var renewAt = RenewalTime(certificate, leaf);
             e.Logger.LogInformation("Issued {Names} over {Challenge}, valid until {NotAfter:u}, serial {Serial}.", string.Join(", ", names), issued.ChallengeType, leaf.NotAfter.ToUniversalTime(), leaf.SerialNumber);
-            await PublishReadyAsync(certificate, e, leaf, renewAt, directory);
+            await PublishReadyAsync(certificate, e, leaf, renewAt, directory, issuedNow: true);
+            completed(null);
             var wait = renewAt - DateTime.UtcNow;
             return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
             e.Logger.LogError("{Message}", ex.Message);
+            // A certificate still valid on disk keeps being served: it is valid with its renewal failing, not "failed to start".
+            var stillValid = StillValid(certificate);
             await e.Notifications.PublishUpdateAsync(certificate, s => s with
             {
-                State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
+                State = stillValid
+                    ? new ResourceStateSnapshot(RenewalFailing, KnownResourceStateStyles.Warn)
+                    : new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
                 Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
             });
+            completed(ex.Message);
             return TimeSpan.FromSeconds(30);
+        }
+    }
+
+    private static async Task WaitForHealthAsync(HostCa running, TimeSpan patience, CancellationToken stopping)
+    {
+        using var client = new HttpClient(StepCa.StepCaExecutable.CreateHandler(running.Material!.GetRootCertificate(), primaryUrl: null, servingAddress: null)) { Timeout = TimeSpan.FromSeconds(2) };
+        var until = DateTime.UtcNow + patience;
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri($"https://127.0.0.1:{running.Port}/health"), stopping);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !stopping.IsCancellationRequested))
+            {
+            }
+
+            await Task.Delay(250, stopping);
         }
     }
 

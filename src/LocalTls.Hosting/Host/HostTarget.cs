@@ -47,6 +47,8 @@ internal sealed class HostTarget(
             var ca = issuer.Ca!;
             builder.CreateResourceBuilder(issuer)
                 .WithAnnotation(new WaitAnnotation(ca, WaitType.WaitUntilHealthy))
+                // An issuer can issue only while its CA answers: its health is the CA's.
+                .WithHealthCheck(StepCaHealthCheck.Key(ca))
                 .OnInitializeResource((r, e, ct) =>
                 {
                     _ = Task.Run(() => RunIssuerAsync(r, lifetime.ApplicationStopping), CancellationToken.None);
