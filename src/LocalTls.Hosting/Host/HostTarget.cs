@@ -141,7 +141,6 @@ internal sealed class HostTarget(
                     context.Args.Add(arg);
                 }
             })
-            .WithHealthCheck(StepCaHealthCheck.Key(ca))
             // Written just before each start, so a restart picks up a changed model or a replaced CA store.
             .OnBeforeResourceStarted((r, e, ct) =>
             {
@@ -151,6 +150,8 @@ internal sealed class HostTarget(
                 StepCaFiles.Write(layout, options, host.Material!.WithoutRootKey());
                 return Task.CompletedTask;
             });
+        // The /health check sits on the CA, which everything waits for; on the process too it read Unhealthy next to a
+        // healthy CA on the dashboard.
         caBuilder.WithHealthCheck(StepCaHealthCheck.Key(ca));
         _ = Task.Run(() => MirrorAsync(host, server, lifetime.ApplicationStopping), CancellationToken.None);
     }

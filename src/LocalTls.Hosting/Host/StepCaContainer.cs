@@ -60,7 +60,6 @@ internal static class StepCaContainer
             .WithHttpsEndpoint(port: host.Port, targetPort: ca.Port, name: "https", isProxied: false)
             .WaitFor(dns)
             .WithArgs([.. StepCaCommandLine.Arguments(layout, passwordFile: false, $"{resolverHost}:{dnsPort}")])
-            .WithHealthCheck(StepCaHealthCheck.Key(ca))
             // Written just before each start, like the executable's, but with the paths the container sees.
             .OnBeforeResourceStarted((r, e, ct) =>
             {
