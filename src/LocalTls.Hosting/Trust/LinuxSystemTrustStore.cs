@@ -106,13 +106,11 @@ internal sealed class LinuxSystemTrustStore(TrustOptions options) : TrustStore(o
 
     public override IReadOnlyList<string> Uninstall(TrustedRoot root)
     {
-        var status = Status(root);
-        if (status.State == TrustState.StoreAbsent)
+        if (NothingToUninstall(root))
         {
             return [];
         }
 
-        RequireUsable(status);
         var family = DetectFamily()!;
         var anchor = AnchorPath(family, root);
         if (!HasAnchor(family, root))

@@ -98,13 +98,11 @@ internal sealed class NssTrustStore(TrustOptions options) : TrustStore(options)
 
     public override IReadOnlyList<string> Uninstall(TrustedRoot root)
     {
-        var status = Status(root);
-        if (status.State == TrustState.StoreAbsent)
+        if (NothingToUninstall(root))
         {
             return [];
         }
 
-        RequireUsable(status);
         var certutil = CertUtil()!;
         var done = new List<string>();
         foreach (var db in Databases().Where(HasDatabase))

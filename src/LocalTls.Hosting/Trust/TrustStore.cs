@@ -67,6 +67,19 @@ internal abstract class TrustStore(TrustOptions options)
         }
     }
 
+    /// <summary>An absent store has nothing of ours to remove; any other store must be usable (its tool present) to be changed.</summary>
+    protected bool NothingToUninstall(TrustedRoot root)
+    {
+        var status = Status(root);
+        if (status.State == TrustState.StoreAbsent)
+        {
+            return true;
+        }
+
+        RequireUsable(status);
+        return false;
+    }
+
     protected CommandResult RunChecked(CommandLine command)
     {
         var result = Options.Runner.Run(command);
