@@ -408,7 +408,7 @@ public sealed partial class KubeApi(KubernetesSchemas schemas, ObjectStore store
         Admission.Mutate(type, candidate, old);
         Validate(type, name, candidate, options);
         Admission.Validate(type, candidate, old);
-        if (old is not null && JsonNode.DeepEquals(old, candidate))
+        if (old is not null && SameButManagedFieldTimes(old, candidate))
         {
             return old;
         }
@@ -679,5 +679,25 @@ public sealed partial class KubeApi(KubernetesSchemas schemas, ObjectStore store
         {
             throw ApiError.StaleResourceVersion(type, name);
         }
+    }
+
+    /// <summary>
+    /// Whether a write changes nothing but the time of a managedFields entry: the real server keeps the object (and its
+    /// resourceVersion) then, so an unchanged apply that crosses a second boundary must not look like a change.
+    /// </summary>
+    private static bool SameButManagedFieldTimes(JsonObject old, JsonObject candidate)
+    {
+        static JsonNode WithoutTimes(JsonObject obj)
+        {
+            var copy = obj.DeepClone();
+            foreach (var entry in (copy["metadata"]?["managedFields"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                entry.Remove("time");
+            }
+
+            return copy;
+        }
+
+        return JsonNode.DeepEquals(WithoutTimes(old), WithoutTimes(candidate));
     }
 }
