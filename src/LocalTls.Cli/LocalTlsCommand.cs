@@ -19,6 +19,9 @@ internal static class ExitCodes
 
     /// <summary>The ACME server refused or failed (a problem document, an unreachable server, a validation that never completed). The message says what to do.</summary>
     public const int Acme = 4;
+
+    /// <summary><c>localtls doctor</c> found something that needs action (an error or a warning); the report says what to do.</summary>
+    public const int Findings = 5;
 }
 
 /// <summary>The <c>localtls</c> command line.</summary>
@@ -36,13 +39,14 @@ internal static class LocalTlsCommand
         var root = new RootCommand(
             "localtls: a local development CA, step-ca configuration, Kubernetes manifests and offline sslip.io DNS, for the same ACME " +
             "workflow locally as with Let's Encrypt in production.\n\n" +
-            "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program), 4 the ACME server refused or failed.");
+            "Exit codes: 0 success, 1 wrong command line, 2 bad input (the message says what to write), 3 the machine is in the way (unwritable directory, port in use, missing program), 4 the ACME server refused or failed, 5 'doctor' found something that needs action.");
         root.Subcommands.Add(CaCommands.Build(stdout, stderr));
         root.Subcommands.Add(StepCaCommands.Build(stdout, stderr));
         root.Subcommands.Add(DnsCommands.Build(stdout, stderr));
         root.Subcommands.Add(ManifestsCommand.Build(stdout, stderr));
         root.Subcommands.Add(AcmeCommands.Build(stdout, stderr));
         root.Subcommands.Add(TrustCommands.Build(stdout, stderr));
+        root.Subcommands.Add(DoctorCommand.Build(stdout, stderr));
         return root;
     }
 

@@ -35,6 +35,7 @@ internal static class LocalTlsWiring
                 e.Services.GetRequiredService<HostTarget>().Wire(builder, e.Model);
                 ClusterPlacement.ShowTargets(builder, e.Model);
                 e.Services.GetRequiredService<Cluster.ClusterTarget>().Wire(builder, e.Model);
+                Diagnostics.DiagnoseCommand.Wire(builder, e.Model, e.Services.GetRequiredService<Cluster.ClusterTarget>(), e.Services.GetRequiredService<ResourceLoggerService>());
                 foreach (var ca in e.Model.Resources.OfType<StepCaResource>())
                 {
                     Trust.TrustRootCommand.Wire(builder, ca);
