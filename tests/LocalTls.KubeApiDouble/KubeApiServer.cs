@@ -21,14 +21,18 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly IPEndPoint requested;
     private WebApplication? app;
 
-    private KubeApiServer(KubeApi api, IPEndPoint endpoint, string referenceDirectory)
+    private KubeApiServer(KubeApi api, IPEndPoint endpoint, string referenceDirectory, TimeProvider time)
     {
         Api = api;
+        Time = time;
         requested = endpoint;
         http = new HttpApi(api, Proxy, PodLogs, referenceDirectory);
     }
 
     public KubeApi Api { get; }
+
+    /// <summary>The server's clock: creation and managedFields times, and every answer's <c>Date</c> header (a test may set it off this machine's).</summary>
+    public TimeProvider Time { get; }
 
     public ObjectStore Store => Api.Store;
 
@@ -62,14 +66,15 @@ public sealed class KubeApiServer : IAsyncDisposable
             throw new ArgumentException($"The double listens on loopback only, not {endpoint.Address}.", nameof(endpoint));
         }
 
-        var api = new KubeApi(KubernetesSchemas.ForDirectory(referenceDirectory), new ObjectStore(), time ?? TimeProvider.System);
+        time ??= TimeProvider.System;
+        var api = new KubeApi(KubernetesSchemas.ForDirectory(referenceDirectory), new ObjectStore(), time);
         api.Create(ResourceType.BuiltIn[0], null, new System.Text.Json.Nodes.JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Namespace",
             ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "default" },
         }, new WriteOptions(FieldManager: "kube-apiserver"));
-        var server = new KubeApiServer(api, endpoint, referenceDirectory);
+        var server = new KubeApiServer(api, endpoint, referenceDirectory, time);
         await server.ComeBackAsync();
         return server;
     }
@@ -107,6 +112,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         {
             try
             {
+                // As a real API server, the Date header is the server's own clock (Kestrel would write this machine's).
+                context.Response.Headers.Date = Time.GetUtcNow().ToString("r", System.Globalization.CultureInfo.InvariantCulture);
                 if (!await Faults.TryInjectAsync(context))
                 {
                     await http.HandleAsync(context);

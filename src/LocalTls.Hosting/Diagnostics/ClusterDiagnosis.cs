@@ -135,8 +135,21 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
 
         return new Finding(FindingCodes.CertManagerWebhookNotReady, FindingSeverity.Error, new FindingObject("Deployment", "cert-manager", "cert-manager-webhook"),
             "cert-manager's webhook does not answer: issuers and certificates cannot be created or changed.",
-            [evidence],
+            [evidence, await WebhookDeploymentAsync(cancellationToken)],
             "Check its pods: 'kubectl -n cert-manager get pods' and 'kubectl -n cert-manager logs deploy/cert-manager-webhook'. Just after installing, wait a minute for its CA bundle to be injected.");
+    }
+
+    private async Task<string> WebhookDeploymentAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var webhook = await client.AppsV1.ReadNamespacedDeploymentAsync("cert-manager-webhook", "cert-manager", cancellationToken: cancellationToken);
+            return $"Deployment cert-manager/cert-manager-webhook: {webhook.Status?.ReadyReplicas ?? 0}/{webhook.Spec?.Replicas ?? 1} ready";
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return "Deployment cert-manager/cert-manager-webhook: not found (installed under another name, or not at all)";
+        }
     }
 
     [GeneratedRegex(@"CRD (\S+\.cert-manager\.io)")]
@@ -506,27 +519,31 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
         var events = await EventsAsync(ns, involved, cancellationToken);
         var failures = (int?)status?["failedIssuanceAttempts"];
         var lastFailure = ParseTime((string?)status?["lastFailureTime"]);
-        var condition = (string?)issuing?["status"] == "True" ? issuing : ready;
-        var conditionLine = condition is null ? "no conditions yet" : $"condition {(string?)condition["type"]}={(string?)condition["status"]} {(string?)condition["reason"]}: {(string?)condition["message"]}";
+        var conditions = (certificate["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(c => $"condition {(string?)c["type"]}={(string?)c["status"]} {(string?)c["reason"]}: {(string?)c["message"]}").ToList();
+        if (conditions.Count == 0)
+        {
+            conditions.Add("no conditions yet");
+        }
         if (lastFailure is { } failed && (string?)issuing?["status"] != "True")
         {
             var next = CertManagerBackoff.NextAttempt(failed, failures);
             var wait = next > now ? $"cert-manager tries again by itself at {next.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} (in {Duration(next - now)}; 1h·2^(n-1) after the last failure, at most 32 h)" : "cert-manager's back-off is over: it tries again on its next sync";
             findings.Add(new Finding(FindingCodes.CertificateFailing, FindingSeverity.Error, subject,
                 $"{subject} failed to issue ({failures ?? 1} failed attempt{((failures ?? 1) == 1 ? "" : "s")}, the last at {failed.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}).",
-                [conditionLine, .. chain, .. events, wait],
+                [.. conditions, .. chain, .. events, wait],
                 $"Fix the failing step above, then Renew it (the dashboard's Renew, or 'cmctl renew -n {ns} {name}') instead of waiting for the back-off."));
         }
         else if ((string?)issuing?["status"] == "True")
         {
             findings.Add(new Finding(FindingCodes.CertificateIssuing, FindingSeverity.Info, subject,
-                $"{subject} is being issued.", [conditionLine, .. chain, .. events],
+                $"{subject} is being issued.", [.. conditions, .. chain, .. events],
                 "Nothing to do unless it stays so: a Challenge that stays pending points at the solver (see other findings)."));
         }
         else
         {
             findings.Add(new Finding(FindingCodes.CertificateNotReady, FindingSeverity.Warning, subject,
-                $"{subject} is not Ready: {(string?)ready?["reason"] ?? "no Ready condition"}.", [conditionLine, .. chain, .. events],
+                $"{subject} is not Ready: {(string?)ready?["reason"] ?? "no Ready condition"}.", [.. conditions, .. chain, .. events],
                 $"'kubectl -n {ns} describe certificate {name}' and its issuer's state tell why; Renew once the cause is fixed."));
         }
 
