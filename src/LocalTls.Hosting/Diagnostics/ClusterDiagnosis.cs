@@ -225,6 +225,10 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
         {
             unhealthy = $"/health through the service proxy answered {(int)ex.Response.StatusCode}: {Shorten(ex.Response.Content)}";
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            unhealthy = $"/health through the service proxy did not answer within {ProxyTimeout.TotalSeconds:0} s";
+        }
 
         if (unhealthy is not null)
         {
@@ -253,7 +257,8 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
         var pods = await PodsAsync(ca, service, cancellationToken);
         return pods.Count == 0
             ? ["no pod matches the Service's selector"]
-            : pods.Select(p => $"Pod {p.Metadata.Name}: {p.Status?.Phase ?? "unknown"}, ready {p.Status?.ContainerStatuses?.All(c => c.Ready) == true}");
+            : pods.Select(p => $"Pod {p.Metadata.Name}: {p.Status?.Phase ?? "unknown"}, ready {p.Status?.ContainerStatuses?.All(c => c.Ready) == true}" +
+                string.Concat((p.Status?.ContainerStatuses ?? []).Where(c => c.State?.Waiting is not null).Select(c => $", container {c.Name} waiting ({c.State.Waiting.Reason}{(string.IsNullOrEmpty(c.State.Waiting.Message) ? "" : ": " + c.State.Waiting.Message)})")));
     }
 
     private async Task<List<Finding>> CrashingPodsAsync(StepCaRef ca, V1Service service, CancellationToken cancellationToken)
@@ -314,11 +319,16 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
         return [];
     }
 
+    /// <summary>A step-ca that accepts connections but never answers must not hold the whole diagnosis.</summary>
+    internal static TimeSpan ProxyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     private async Task<string> ProxyGetAsync(string ns, string service, string path, CancellationToken cancellationToken)
     {
-        using var stream = await client.CoreV1.ConnectGetNamespacedServiceProxyWithPathAsync(service, ns, path, cancellationToken: cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProxyTimeout);
+        using var stream = await client.CoreV1.ConnectGetNamespacedServiceProxyWithPathAsync(service, ns, path, cancellationToken: timeout.Token);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken);
+        return await reader.ReadToEndAsync(timeout.Token);
     }
 
     /// <summary>The roots step-ca serves: <c>/roots</c> (JSON, every version), else <c>/roots.pem</c>.</summary>
@@ -333,7 +343,7 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
                 return [.. pems.SelectMany(ParsePem)];
             }
         }
-        catch (Exception ex) when (ex is HttpOperationException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpOperationException or System.Text.Json.JsonException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
         }
 
@@ -343,7 +353,7 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
             var roots = ParsePem(pem).ToList();
             return roots.Count > 0 ? roots : null;
         }
-        catch (HttpOperationException)
+        catch (Exception ex) when (ex is HttpOperationException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return null;
         }
@@ -422,7 +432,8 @@ internal sealed partial class ClusterDiagnosis(IKubernetes client, TimeProvider?
             var reason = (string?)ready?["reason"];
             var message = (string?)ready?["message"];
             var tls = message is not null && (message.Contains("x509", StringComparison.OrdinalIgnoreCase) || message.Contains("not trusted", StringComparison.OrdinalIgnoreCase));
-            yield return new Finding(FindingCodes.IssuerNotReady, FindingSeverity.Error, subject,
+            // No condition yet is cert-manager not having got to it (or not running): worth a look, not yet a failure.
+            yield return new Finding(FindingCodes.IssuerNotReady, ready is null ? FindingSeverity.Warning : FindingSeverity.Error, subject,
                 ready is null ? $"{subject} has no Ready condition yet: cert-manager has not registered it." : $"{subject} is not Ready: {reason}.",
                 [ready is null ? "no Ready condition" : $"condition Ready={(string?)ready["status"]} {reason}: {message}"],
                 ready is null
