@@ -29,7 +29,8 @@ internal static class DoctorCommand
             }
             catch (ClusterUnavailableException e)
             {
-                await stderr.WriteLineAsync($"error: {e.Message}");
+                // The connector speaks the AppHost's words (WithKubeconfig); here the options are what to change.
+                await stderr.WriteLineAsync($"error: {e.Message} (here: --kubeconfig FILE, --context NAME)");
                 return ExitCodes.Environment;
             }
 

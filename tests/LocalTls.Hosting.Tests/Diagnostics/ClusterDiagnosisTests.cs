@@ -177,11 +177,22 @@ public class ClusterDiagnosisTests
         var ingress = await fixture.ApplyAsync(SolverIngress(challenge));
         await fixture.ApplyAsync(SolverIngressStatus("192.168.5.2"), "status");
 
+        await fixture.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = "test-tls-1-1234-5678.1", ["namespace"] = "default" },
+            ["involvedObject"] = new JsonObject { ["apiVersion"] = "acme.cert-manager.io/v1", ["kind"] = "Challenge", ["name"] = "test-tls-1-1234-5678", ["namespace"] = "default" },
+            ["type"] = "Normal",
+            ["reason"] = "Presented",
+            ["message"] = "Presented challenge using HTTP-01 challenge mechanism",
+        });
         var served = await DiagnoseAsync(fixture, CertificateScope);
         Assert.DoesNotContain(served, f => f.Code.StartsWith("solver-ingress", StringComparison.Ordinal));
         var issuing = Single(served, FindingCodes.CertificateIssuing);
         Assert.False(issuing.NeedsAction);
         Assert.Contains(issuing.Evidence, e => e == "Challenge test-tls-1-1234-5678 (HTTP-01 test.192.168.5.2.sslip.io): pending");
+        Assert.Contains("event Normal Presented (Challenge test-tls-1-1234-5678): Presented challenge using HTTP-01 challenge mechanism", issuing.Evidence);
 
         await fixture.ApplyAsync(SolverIngressStatus(null), "status");
         var noAddress = Single(await DiagnoseAsync(fixture, CertificateScope), FindingCodes.SolverIngressNoAddress);
