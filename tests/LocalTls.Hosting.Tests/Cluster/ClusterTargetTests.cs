@@ -176,6 +176,7 @@ public class ClusterTargetTests
         using var dir = new TempDirectory();
         await using var server = await DoubleClient.StartAsync();
         await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        server.AddTraefikIngressClass();
         await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
         await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
         var kubeconfig = dir.Combine("kubeconfig");
