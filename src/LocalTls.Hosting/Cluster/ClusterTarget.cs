@@ -205,7 +205,9 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             });
         }
 
-        foreach (var obj in caObjects)
+        // What is there already: an unchanged object is not sent again, and what left the model is pruned below.
+        var inventory = cluster.AppIdentity is { } identity ? await ClusterInventory.ReadAsync(connection.Client, identity, stopping) : null;
+        foreach (var obj in caObjects.Where(o => inventory?.IsCurrent(ClusterInventory.ToApply(o)) != true))
         {
             await ApplyAsync(connection.Client, obj, stopping);
         }
@@ -226,14 +228,14 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.DiscoveredIngressClass, ClusterConnector.IngressClassesUsed(set.Objects).FirstOrDefault() ?? "none") });
         }
 
-        foreach (var obj in issuerObjects.Concat(rest))
+        foreach (var obj in issuerObjects.Concat(rest).Where(o => inventory?.IsCurrent(ClusterInventory.ToApply(o)) != true))
         {
             await ApplyAsync(connection.Client, obj, stopping);
         }
 
-        if (cluster.AppIdentity is { } identity)
+        if (inventory is not null)
         {
-            var pruned = await ClusterPruning.PruneAsync(connection.Client, identity, set.Objects, logger, stopping);
+            var pruned = await inventory.PruneAsync(connection.Client, set.Objects, logger, stopping);
             if (pruned.Count > 0)
             {
                 logger.LogInformation("Deleted from '{Cluster}' what left the model: {Objects}.", cluster.Name, string.Join(", ", pruned));
@@ -256,10 +258,10 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             watcher.WatchCertificatesAsync(certificates, stopping));
     }
 
-    /// <summary>Server-side apply of one rendered object; force only on objects carrying LocalTls's managed-by label.</summary>
+    /// <summary>Server-side apply of one rendered object (with the hash of what is applied); force only on objects carrying LocalTls's managed-by label.</summary>
     internal static async Task<string?> ApplyAsync(IKubernetes client, IKubernetesObject obj, CancellationToken cancellationToken)
     {
-        var json = ClusterConnector.ToJson(obj);
+        var json = ClusterInventory.ToApply(obj);
         var name = (string)json["metadata"]!["name"]!;
         var ns = (string?)json["metadata"]!["namespace"];
         var ours = (string?)json["metadata"]?["labels"]?["app.kubernetes.io/managed-by"] == StepCaKubernetesRenderer.ManagedBy;
