@@ -225,7 +225,9 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         await WaitForAsync(ct => ClusterConnector.IngressProblemAsync(connection.Client, ClusterConnector.IngressClassesUsed(set.Objects), ct), [.. issuers, .. certificates], stopping);
         if (connection.IngressClass is null)
         {
-            await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.DiscoveredIngressClass, ClusterConnector.IngressClassesUsed(set.Objects).FirstOrDefault() ?? "none") });
+            // One appeared while waiting: show it as discovery would have found it.
+            var discovered = await ClusterConnector.DiscoverIngressClassAsync(connection.Client, stopping);
+            await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.DiscoveredIngressClass, discovered ?? "none") });
         }
 
         foreach (var obj in issuerObjects.Concat(rest).Where(o => inventory?.IsCurrent(ClusterInventory.ToApply(o)) != true))
