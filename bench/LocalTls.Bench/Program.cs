@@ -2,12 +2,18 @@
 // challenge type), and prints both wall times and the ratio ours/lego. Loopback only. The names avoid a digit
 // right after a '-' ("ours-0.127.0.0.1.sslip.io" reads as 0.127.0.0 the way sslip.io matches, so it does not resolve).
 // Usage: dotnet run -c Release --project bench/LocalTls.Bench -- [--count 20] [--challenge http-01|dns-01]
+//        dotnet run -c Release --project bench/LocalTls.Bench -- cluster [--certificates 50]   (see ClusterBench.cs)
 using System.Diagnostics;
 using System.Net;
 using LocalTls.Acme;
 using LocalTls.Pki;
 using LocalTls.Sslip;
 using LocalTls.StepCa;
+
+if (args is ["cluster", .. var clusterArgs])
+{
+    return await LocalTls.Bench.ClusterBench.RunAsync(clusterArgs);
+}
 
 var count = 20;
 var challenge = AcmeChallengeTypes.Http01;

@@ -24,6 +24,12 @@ if (inCluster)
         k3s.WithKubeconfig(kubeconfig, builder.Configuration["Playground:Context"]);
     }
 
+    if (builder.Configuration["Playground:Cleanup"] == "true")
+    {
+        // Deletes what LocalTls created in the cluster when the AppHost stops (by default everything stays).
+        k3s.WithCleanupOnStop();
+    }
+
     if (builder.Configuration["Playground:IngressAddress"] is not "unknown")
     {
         k3s.WithIngressAddress(builder.Configuration["Playground:IngressAddress"] ?? "192.168.5.2");

@@ -52,6 +52,7 @@ internal static class ManifestsCommand
         var provisioner = new Option<string>("--provisioner") { Description = "The ACME provisioner's name: the issuer's server is .../acme/{provisioner}/directory.", DefaultValueFactory = _ => AcmeProvisionerOptions.DefaultName, HelpName = "NAME" };
         var issuer = new Option<string>("--issuer") { Description = "The name of the ClusterIssuer backed by step-ca.", DefaultValueFactory = _ => "step-ca-acme", HelpName = "NAME" };
         var ingressClass = new Option<string>("--ingress-class") { Description = "The IngressClass of the HTTP-01 solvers (k3s: traefik, ingress-nginx: nginx).", DefaultValueFactory = _ => KubeconfigClusterResource.DefaultIngressClassName, HelpName = "NAME" };
+        var appIdentity = new Option<string>("--app-identity") { Description = "The app.kubernetes.io/part-of label on every object: which application they belong to (an AppHost's own objects carry its name).", DefaultValueFactory = _ => "localtls", HelpName = "NAME" };
         var ingressAddress = new Option<string?>("--ingress-address") { Description = "The address the cluster's ingress answers on; --host names embed it (app.192.168.5.2.sslip.io). Required with --host.", HelpName = "IP" };
         var hosts = new Option<string[]>("--host") { Description = "An sslip.io host name for the Certificate, given by its prefix: app makes app.{ingress address}.sslip.io (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "PREFIX" };
         var dnsNames = new Option<string[]>("--dns-name") { Description = "Another DNS name for the Certificate, e.g. api.test (repeatable).", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
@@ -67,7 +68,7 @@ internal static class ManifestsCommand
             "Write the Kubernetes objects the AppHost's publish step writes, without an AppHost: step-ca (Namespace, ConfigMaps, the intermediate key in a Secret, PVC, Service, Deployment), " +
             "its cert-manager ClusterIssuer, a Certificate for sslip.io names, and the same step-ca as step-certificates Helm chart values. The root key is never written.")
         {
-            output, environment, caroot, ns, service, port, image, tag, storageClass, size, provisioner, issuer, ingressClass, ingressAddress,
+            output, environment, caroot, ns, service, port, image, tag, storageClass, size, provisioner, issuer, ingressClass, appIdentity, ingressAddress,
             hosts, dnsNames, certificate, certificateNamespace, secretName, duration, email, staging,
         };
         command.SetAction(parse => LocalTlsCommand.Guard(stderr, () =>
@@ -81,6 +82,7 @@ internal static class ManifestsCommand
             var app = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = AppBuilderArgs, DisableDashboard = true });
             var cluster = app.AddKubeconfigCluster("k3s");
             Apply(() => cluster.WithIngressClass(parse.GetValue(ingressClass)!), ingressClass);
+            Apply(() => cluster.WithAppIdentity(parse.GetValue(appIdentity)!), appIdentity);
             if (parse.GetValue(ingressAddress) is { } address)
             {
                 Apply(() => cluster.WithIngressAddress(address), ingressAddress);

@@ -27,6 +27,7 @@ internal static class LocalTlsWiring
         builder.Services.TryAddSingleton<HostTarget>();
         builder.Services.TryAddSingleton<CertificateHostRunner>();
         builder.Services.TryAddSingleton<Cluster.ClusterTarget>();
+        builder.Services.AddHostedService<Cluster.ClusterCleanup>();
         LocalTlsPublishing.Register(builder);
         builder.Eventing.Subscribe<BeforeStartEvent>((e, ct) =>
         {

@@ -165,6 +165,30 @@ public sealed class KubeApiServer : IAsyncDisposable
     public IKubernetes CreateClient() =>
         new Kubernetes(new KubernetesClientConfiguration { Host = Url.GetLeftPart(UriPartial.Authority) });
 
+    /// <summary>
+    /// Adds an IngressClass, as installing an ingress controller does (k3s ships Traefik's, marked default); the
+    /// double runs no controller behind it.
+    /// </summary>
+    public void AddIngressClass(string name, string controller, bool isDefault)
+    {
+        var metadata = new System.Text.Json.Nodes.JsonObject { ["name"] = name };
+        if (isDefault)
+        {
+            metadata["annotations"] = new System.Text.Json.Nodes.JsonObject { ["ingressclass.kubernetes.io/is-default-class"] = "true" };
+        }
+
+        Api.Create(ResourceType.BuiltIn.Single(t => t.Kind == "IngressClass"), null, new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "networking.k8s.io/v1",
+            ["kind"] = "IngressClass",
+            ["metadata"] = metadata,
+            ["spec"] = new System.Text.Json.Nodes.JsonObject { ["controller"] = controller },
+        }, new WriteOptions(FieldManager: "helm"));
+    }
+
+    /// <summary>k3s's Traefik IngressClass (<c>traefik</c>, controller <c>traefik.io/ingress-controller</c>, default).</summary>
+    public void AddTraefikIngressClass() => AddIngressClass("traefik", "traefik.io/ingress-controller", isDefault: true);
+
     /// <summary>Drops every open watch (clients should resume from their last resourceVersion).</summary>
     public int DropWatches() => Store.DropWatches();
 

@@ -219,7 +219,22 @@ public sealed class Kubelet : IAsyncDisposable
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Pod",
-            ["metadata"] = new JsonObject { ["name"] = podName, ["namespace"] = ns, ["labels"] = labels },
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = podName,
+                ["namespace"] = ns,
+                ["labels"] = labels,
+                // As a Deployment's pods are: owned by its ReplicaSet (which the double does not store).
+                ["ownerReferences"] = new JsonArray(new JsonObject
+                {
+                    ["apiVersion"] = "apps/v1",
+                    ["kind"] = "ReplicaSet",
+                    ["name"] = $"{(string?)deployment["metadata"]?["name"]}-{podName[^10..^5]}",
+                    ["uid"] = Guid.NewGuid().ToString(),
+                    ["controller"] = true,
+                    ["blockOwnerDeletion"] = true,
+                }),
+            },
             ["spec"] = podSpec.DeepClone(),
         };
         server.Api.Create(PodType, ns, podObject, Options);

@@ -15,6 +15,7 @@ internal static class Program
         string? stepCa = Environment.GetEnvironmentVariable("LOCALTLS_STEP_CA") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
         var kubelet = true;
         var certManager = true;
+        var ingressClass = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -35,8 +36,11 @@ internal static class Program
                 case "--no-cert-manager":
                     certManager = false;
                     break;
+                case "--no-ingress-class":
+                    ingressClass = false;
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet] [--no-cert-manager]  (loopback addresses only)");
+                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet] [--no-cert-manager] [--no-ingress-class]  (loopback addresses only)");
                     return 1;
             }
         }
@@ -54,6 +58,12 @@ internal static class Program
         }
 
         await using var server = await KubeApiServer.StartAsync(reference.Directory, listen);
+        if (ingressClass)
+        {
+            // As k3s ships it; --no-ingress-class stands for Colima's k3s, started without Traefik.
+            server.AddTraefikIngressClass();
+        }
+
         if (kubeconfig is not null)
         {
             server.WriteKubeconfig(kubeconfig);
@@ -69,7 +79,8 @@ internal static class Program
         Console.WriteLine($"Kubernetes API double on {server.Url} (schemas from {reference.Directory})" +
             (kubeconfig is null ? "" : $", kubeconfig {kubeconfig}") +
             (runner is null ? ", no kubelet stand-in (give --step-ca PATH to run step-ca Deployments)" : $", step-ca Deployments run {stepCa}") +
-            (certManagerStandIn is null ? ", no cert-manager stand-in" : ", cert-manager stand-in issuing Certificates (apply cert-manager's CRDs first)"));
+            (certManagerStandIn is null ? ", no cert-manager stand-in" : ", cert-manager stand-in issuing Certificates (apply cert-manager's CRDs first)") +
+            (ingressClass ? ", IngressClass traefik" : ", no IngressClass"));
         var stopped = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

@@ -97,6 +97,42 @@ internal static class ClusterConnector
             ?? (classes.Count == 1 ? classes[0].Metadata.Name : null);
     }
 
+    /// <summary>The IngressClasses the rendered objects need: the HTTP-01 solvers' and the Ingresses'.</summary>
+    internal static IReadOnlyList<string> IngressClassesUsed(IEnumerable<IKubernetesObject> objects) =>
+    [
+        .. objects.Select(o => o switch
+        {
+            CertManager.ClusterIssuer i => i.Spec.Acme?.Solvers,
+            CertManager.Issuer i => i.Spec.Acme?.Solvers,
+            _ => null,
+        }).SelectMany(s => s ?? []).Select(s => s.Http01?.Ingress?.IngressClassName)
+        .Concat(objects.OfType<V1Ingress>().Select(i => i.Spec?.IngressClassName))
+        .OfType<string>().Distinct(StringComparer.Ordinal),
+    ];
+
+    /// <summary>
+    /// Why the ingress classes cannot serve HTTP-01 challenges yet, with what to run; <see langword="null"/> when every
+    /// one exists. Colima starts k3s without Traefik unless told otherwise, so "no IngressClass at all" is common.
+    /// </summary>
+    internal static async Task<string?> IngressProblemAsync(IKubernetes client, IReadOnlyList<string> needed, CancellationToken cancellationToken)
+    {
+        if (needed.Count == 0)
+        {
+            return null;
+        }
+
+        var present = (await client.NetworkingV1.ListIngressClassAsync(cancellationToken: cancellationToken)).Items.Select(c => c.Metadata.Name).ToList();
+        var missing = needed.Where(n => !present.Contains(n)).ToList();
+        if (missing.Count == 0)
+        {
+            return null;
+        }
+
+        return present.Count == 0
+            ? $"Waiting for an ingress controller: the cluster has no IngressClass, so cert-manager's HTTP-01 solver (IngressClass '{missing[0]}') cannot be reached. k3s without Traefik (Colima's default) needs one: 'helm repo add traefik https://traefik.github.io/charts && helm install traefik traefik/traefik -n kube-system' (on Colima you can instead remove '--disable=traefik' from k3sArgs with 'colima start --edit'). LocalTls goes on by itself once it is there."
+            : $"Waiting for the IngressClass '{missing[0]}' that the HTTP-01 solver uses: the cluster has {string.Join(", ", present.Select(p => $"'{p}'"))}. Use one of them with WithIngressClass(\"{present[0]}\") on the cluster, or install the ingress controller for '{missing[0]}'. LocalTls goes on by itself once it is there.";
+    }
+
     /// <summary>The ingress controller Service's load-balancer address, else a node's InternalIP.</summary>
     internal static async Task<IPAddress?> DiscoverIngressAddressAsync(IKubernetes client, string? ingressClass, V1NodeList nodes, CancellationToken cancellationToken)
     {

@@ -19,6 +19,15 @@ internal sealed record ClusterManifestSet(IReadOnlyList<IKubernetesObject> Objec
 /// </summary>
 internal static class ClusterManifests
 {
+    /// <summary>
+    /// The label that names the AppHost an object belongs to. Kubernetes' own recommended label for "the higher-level
+    /// application this is part of", so kubectl users and dashboards read it as such; together with
+    /// <c>app.kubernetes.io/managed-by=localtls</c> it selects exactly one AppHost's objects for pruning and clean-up.
+    /// </summary>
+    public const string PartOfLabel = "app.kubernetes.io/part-of";
+
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+
     /// <summary>Renders the resources.</summary>
     /// <param name="resources">The app model's resources (others are ignored).</param>
     /// <param name="production">Whether the environment is Production.</param>
@@ -91,6 +100,15 @@ internal static class ClusterManifests
                 var ingressClass = certificate.Hostnames.Select(h => h.Cluster?.IngressClassName).FirstOrDefault(c => c is not null)
                     ?? all.OfType<KubeconfigClusterResource>().FirstOrDefault()?.IngressClassName ?? KubeconfigClusterResource.DefaultIngressClassName;
                 objects.Add(CertManagerRenderer.RenderIngress(certificate, rendered, ingressClass));
+            }
+        }
+
+        if (all.OfType<KubeconfigClusterResource>().Select(c => c.AppIdentity).FirstOrDefault(i => i is not null) is { } identity)
+        {
+            foreach (var obj in objects.OfType<k8s.Models.IMetadata<k8s.Models.V1ObjectMeta>>())
+            {
+                obj.Metadata.Labels ??= new Dictionary<string, string>();
+                obj.Metadata.Labels[PartOfLabel] = identity;
             }
         }
 

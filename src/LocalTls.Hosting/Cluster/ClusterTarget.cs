@@ -28,11 +28,21 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     /// <summary>How long to wait between attempts while something is not there yet (no watch can tell).</summary>
     internal static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long cert-manager's webhook may take to answer the dry run before it reads as not answering (a healthy one answers well within a second).</summary>
+    internal static TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     private readonly ConcurrentDictionary<KubeconfigClusterResource, ClusterConnection> _connections = new();
+    private readonly ConcurrentDictionary<KubeconfigClusterResource, Task> _runs = new();
 
     public const string InstallCertManager = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml";
 
     public ClusterConnection? Connection(KubeconfigClusterResource cluster) => _connections.TryGetValue(cluster, out var c) ? c : null;
+
+    /// <summary>The clusters connected so far, for the clean-up on stop.</summary>
+    public IReadOnlyList<(KubeconfigClusterResource Cluster, ClusterConnection Connection)> Connected() => [.. _connections.Select(c => (c.Key, c.Value))];
+
+    /// <summary>The provisioning of a cluster (it ends when the app stops).</summary>
+    public Task RunOf(KubeconfigClusterResource cluster) => _runs.TryGetValue(cluster, out var run) ? run : Task.CompletedTask;
 
     public void Wire(IDistributedApplicationBuilder builder, DistributedApplicationModel model)
     {
@@ -42,7 +52,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                 .WithHealthCheck(ClusterHealthCheck.Key(cluster))
                 .OnInitializeResource((r, e, ct) =>
                 {
-                    _ = Task.Run(() => RunAsync(r, model, lifetime.ApplicationStopping), CancellationToken.None);
+                    _runs[r] = Task.Run(() => RunAsync(r, model, lifetime.ApplicationStopping), CancellationToken.None);
                     return Task.CompletedTask;
                 });
         }
@@ -156,11 +166,6 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                     });
                 }
 
-                if (connection.IngressClass is null)
-                {
-                    logger.LogWarning("The cluster '{Cluster}' has no IngressClass: HTTP-01 challenges cannot be answered. On k3s started without Traefik, install one, e.g. 'helm install traefik traefik/traefik -n kube-system'.", cluster.Name);
-                }
-
                 return connection;
             }
             catch (ClusterUnavailableException ex)
@@ -200,7 +205,9 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             });
         }
 
-        foreach (var obj in caObjects)
+        // What is there already: an unchanged object is not sent again, and what left the model is pruned below.
+        var inventory = cluster.AppIdentity is { } identity ? await ClusterInventory.ReadAsync(connection.Client, identity, stopping) : null;
+        foreach (var obj in caObjects.Where(o => inventory?.IsCurrent(ClusterInventory.ToApply(o)) != true))
         {
             await ApplyAsync(connection.Client, obj, stopping);
         }
@@ -213,10 +220,28 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
         var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
         var certificates = model.Resources.OfType<CertificateResource>().Where(c => c.HostDirectory is null && c.Issuer is not null).ToList();
-        await WaitForCertManagerAsync(connection.Client, [.. issuers, .. certificates], stopping);
-        foreach (var obj in issuerObjects.Concat(rest))
+        await WaitForAsync(ct => CertManagerProblemAsync(connection.Client, ct), [.. issuers, .. certificates], stopping);
+        // Without the ingress controller the HTTP-01 solver uses, cert-manager would fail the challenges and back off for hours.
+        await WaitForAsync(ct => ClusterConnector.IngressProblemAsync(connection.Client, ClusterConnector.IngressClassesUsed(set.Objects), ct), [.. issuers, .. certificates], stopping);
+        if (connection.IngressClass is null)
+        {
+            // One appeared while waiting: show it as discovery would have found it.
+            var discovered = await ClusterConnector.DiscoverIngressClassAsync(connection.Client, stopping);
+            await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.DiscoveredIngressClass, discovered ?? "none") });
+        }
+
+        foreach (var obj in issuerObjects.Concat(rest).Where(o => inventory?.IsCurrent(ClusterInventory.ToApply(o)) != true))
         {
             await ApplyAsync(connection.Client, obj, stopping);
+        }
+
+        if (inventory is not null)
+        {
+            var pruned = await inventory.PruneAsync(connection.Client, set.Objects, logger, stopping);
+            if (pruned.Count > 0)
+            {
+                logger.LogInformation("Deleted from '{Cluster}' what left the model: {Objects}.", cluster.Name, string.Join(", ", pruned));
+            }
         }
 
         foreach (var issuer in issuers)
@@ -235,10 +260,10 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             watcher.WatchCertificatesAsync(certificates, stopping));
     }
 
-    /// <summary>Server-side apply of one rendered object; force only on objects carrying LocalTls's managed-by label.</summary>
+    /// <summary>Server-side apply of one rendered object (with the hash of what is applied); force only on objects carrying LocalTls's managed-by label.</summary>
     internal static async Task<string?> ApplyAsync(IKubernetes client, IKubernetesObject obj, CancellationToken cancellationToken)
     {
-        var json = ClusterConnector.ToJson(obj);
+        var json = ClusterInventory.ToApply(obj);
         var name = (string)json["metadata"]!["name"]!;
         var ns = (string?)json["metadata"]!["namespace"];
         var ours = (string?)json["metadata"]?["labels"]?["app.kubernetes.io/managed-by"] == StepCaKubernetesRenderer.ManagedBy;
@@ -391,16 +416,13 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         });
     }
 
-    /// <summary>
-    /// cert-manager is usable when its CRDs are Established and its webhook answers: a dry-run CertificateRequest
-    /// comes back with the user fields the mutating webhook fills, as cert-manager's own API checker tests it.
-    /// </summary>
-    private async Task WaitForCertManagerAsync(IKubernetes client, IReadOnlyList<IResource> waiting, CancellationToken stopping)
+    /// <summary>Shows <c>Waiting</c> with the problem on the waiting resources until there is none, checking every <see cref="RetryInterval"/>.</summary>
+    private async Task WaitForAsync(Func<CancellationToken, Task<string?>> check, IReadOnlyList<IResource> waiting, CancellationToken stopping)
     {
         string? last = null;
         while (true)
         {
-            var problem = await CertManagerProblemAsync(client, stopping);
+            var problem = await check(stopping);
             if (problem is null)
             {
                 return;
@@ -425,6 +447,10 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
     }
 
+    /// <summary>
+    /// cert-manager is usable when its CRDs are Established and its webhook answers: a dry-run CertificateRequest
+    /// comes back with the user fields the mutating webhook fills, as cert-manager's own API checker tests it.
+    /// </summary>
     internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken)
     {
         foreach (var crd in new[] { "certificates.cert-manager.io", "clusterissuers.cert-manager.io", "issuers.cert-manager.io", "certificaterequests.cert-manager.io" })
@@ -454,13 +480,20 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                 ["request"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(DryRunCsr())),
             },
         };
+        // A webhook that hangs reads as Waiting too, not as a provisioning stuck without a word.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(WebhookTimeout);
         try
         {
-            var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(request, "cert-manager.io", "v1", "default", "certificaterequests", dryRun: "All", fieldManager: FieldManager, cancellationToken: cancellationToken);
+            var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(request, "cert-manager.io", "v1", "default", "certificaterequests", dryRun: "All", fieldManager: FieldManager, cancellationToken: timeout.Token);
             var spec = JsonNode.Parse(KubernetesJson.Serialize(created))?["spec"];
             return spec?["username"] is null
                 ? "Waiting for cert-manager: its webhook did not fill in the request's user fields yet (the webhook is not running or its configuration is not registered). Check 'kubectl -n cert-manager get pods'."
                 : null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"Waiting for cert-manager: its webhook did not answer a dry-run CertificateRequest within {WebhookTimeout.TotalSeconds:0} s (it is starting or overloaded). Check 'kubectl -n cert-manager get pods'.";
         }
         catch (HttpOperationException ex)
         {

@@ -18,7 +18,8 @@ public static class KubeconfigClusterBuilderExtensions
     public static IResourceBuilder<KubeconfigClusterResource> AddKubeconfigCluster(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var resource = new KubeconfigClusterResource(name);
+        // The AppHost's own name tells its objects apart from another AppHost's in the same cluster.
+        var resource = new KubeconfigClusterResource(name) { AppIdentity = KubernetesNames.LabelValueFrom(builder.Environment.ApplicationName) };
         LocalTlsWiring.Ensure(builder);
         LocalTlsWiring.AddHealthCheck(builder, resource);
         return LocalTlsResources.Add(builder, resource, "KubernetesCluster", "Cloud", [new(LocalTlsProperties.IngressClass, resource.IngressClassName)]);
@@ -87,6 +88,44 @@ public static class KubeconfigClusterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Resource.IngressClassName = KubernetesNames.RequireSubdomain(ingressClassName, "IngressClass name", nameof(ingressClassName));
+        return builder;
+    }
+
+    /// <summary>
+    /// Names this AppHost in the cluster: the value of the <c>app.kubernetes.io/part-of</c> label on every object
+    /// LocalTls applies, which pruning and <see cref="WithCleanupOnStop"/> select on. The default is the AppHost's
+    /// application name; set one when two AppHosts share a name, or to keep a name across renames.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <param name="identity">A Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.</param>
+    /// <exception cref="ArgumentException">The identity is not a valid label value.</exception>
+    /// <example>
+    /// <code>
+    /// builder.AddKubeconfigCluster("k3s").WithAppIdentity("shop-dev");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithAppIdentity(this IResourceBuilder<KubeconfigClusterResource> builder, string identity)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.AppIdentity = KubernetesNames.RequireLabelValue(identity, "app identity", nameof(identity));
+        return builder;
+    }
+
+    /// <summary>
+    /// Deletes what LocalTls created in this cluster (this AppHost's objects only: step-ca, its Secrets and volume
+    /// claim, issuers, certificates, and a namespace left empty) when the AppHost stops. Without it everything stays,
+    /// so the CA's database and issued certificates survive a restart.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <example>
+    /// <code>
+    /// builder.AddKubeconfigCluster("k3s").WithCleanupOnStop();
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithCleanupOnStop(this IResourceBuilder<KubeconfigClusterResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.CleanupOnStop = true;
         return builder;
     }
 }

@@ -29,4 +29,14 @@ public sealed class KubeconfigClusterResource(string name) : Resource(name)
 
     /// <summary>The IngressClass HTTP-01 solvers use: <c>traefik</c> on k3s, <c>nginx</c> with ingress-nginx.</summary>
     public string IngressClassName { get; internal set; } = DefaultIngressClassName;
+
+    /// <summary>
+    /// Who in the cluster the objects belong to: the value of the <c>app.kubernetes.io/part-of</c> label on every
+    /// object LocalTls renders, so that pruning and clean-up touch this AppHost's objects only. The AppHost's
+    /// application name by default; <see langword="null"/> renders no such label (nothing is then pruned).
+    /// </summary>
+    public string? AppIdentity { get; internal set; }
+
+    /// <summary>Whether LocalTls deletes what it created in this cluster when the AppHost stops (off by default: the CA's state persists).</summary>
+    public bool CleanupOnStop { get; internal set; }
 }

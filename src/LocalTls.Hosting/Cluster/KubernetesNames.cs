@@ -34,6 +34,22 @@ internal static partial class KubernetesNames
         return value;
     }
 
+    /// <summary>A label value: at most 63 of letters, digits, '-', '_' and '.', starting and ending with a letter or digit.</summary>
+    public static string RequireLabelValue(string? value, string what, string? paramName)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > 63 || !LabelValue().IsMatch(value))
+        {
+            throw new ArgumentException(
+                $"'{value}' is not a valid {what}: use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, e.g. '{LabelValueFrom(value)}'.",
+                paramName);
+        }
+
+        return value;
+    }
+
+    /// <summary>A label value made from any text (e.g. an application name such as <c>Shop.AppHost</c> → <c>shop.apphost</c>).</summary>
+    public static string LabelValueFrom(string? text) => Suggest(text, 63);
+
     /// <summary>A resource quantity such as <c>1Gi</c> or <c>500Mi</c>.</summary>
     public static string RequireQuantity(string? value, string? paramName)
     {
@@ -62,6 +78,9 @@ internal static partial class KubernetesNames
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex Subdomain();
+
+    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
+    private static partial Regex LabelValue();
 
     [GeneratedRegex(@"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$")]
     private static partial Regex Quantity();

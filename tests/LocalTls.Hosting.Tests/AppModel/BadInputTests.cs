@@ -16,6 +16,7 @@ public class BadInputTests
         { "k3s ingress address", "is not an IP address" },
         { "k3s ingress address shorthand", "is not an IP address" },
         { "ingress class", "not a valid IngressClass name" },
+        { "app identity", "not a valid app identity" },
         { "provisioner name", "cannot be an ACME provisioner name" },
         { "provisioner name starting with a dash", "start with a letter or digit" },
         { "duplicate provisioner", "already has a provisioner named" },
@@ -71,6 +72,7 @@ public class BadInputTests
             case "k3s ingress address": b.AddKubeconfigCluster("k").WithIngressAddress("192.168.5"); break;
             case "k3s ingress address shorthand": b.AddKubeconfigCluster("k").WithIngressAddress("10.1"); break;
             case "ingress class": b.AddKubeconfigCluster("k").WithIngressClass("Traefik_2"); break;
+            case "app identity": b.AddKubeconfigCluster("k").WithAppIdentity("My Shop/AppHost"); break;
             case "provisioner name": ca.WithAcmeProvisioner("my acme"); break;
             case "provisioner name starting with a dash": ca.WithAcmeProvisioner("-acme"); break;
             case "duplicate provisioner": ca.WithAcmeProvisioner("acme"); break;

@@ -38,6 +38,8 @@ public class PublishTests
         var certificate = documents.Last()!;
         Assert.Equal("app.192.168.5.2.sslip.io", (string?)certificate["spec"]!["dnsNames"]![0]);
         Assert.Equal("step-ca-acme", (string?)certificate["spec"]!["issuerRef"]!["name"]);
+        // Every object names the AppHost it belongs to, as the cluster target applies it (what pruning selects on).
+        Assert.All(documents, d => Assert.Equal("localtls.playground.apphost", (string?)d!["metadata"]!["labels"]!["app.kubernetes.io/part-of"]));
         Assert.DoesNotContain(ca.RootKeyPem!.Split('\n')[1], manifests);
 
         var values = Path.Combine(folder, "step-certificates-values.step-ca.yaml");

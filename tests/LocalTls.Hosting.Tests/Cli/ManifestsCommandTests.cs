@@ -11,7 +11,7 @@ public class ManifestsCommandTests
 {
     /// <summary>The seed document's example as options: what ModelFixtures.Seed builds from resource classes.</summary>
     private static readonly string[] SeedOptions =
-        ["--ingress-address", "192.168.5.2", "--host", "test", "--ingress-class", "nginx", "--storage-class", "local-path", "--letsencrypt-email", "admin@example.com"];
+        ["--ingress-address", "192.168.5.2", "--host", "test", "--ingress-class", "nginx", "--storage-class", "local-path", "--letsencrypt-email", "admin@example.com", "--app-identity", "seed"];
 
     private static CliResult Run(TempDirectory dir, params string[] options) =>
         LocalTlsCli.Run(["manifests", "--out", dir.Combine("out"), "--caroot", dir.Combine("store"), .. options]);

@@ -13,7 +13,7 @@ internal static class ModelFixtures
     /// <summary>The seed's example: step-ca in step-ca, ClusterIssuer step-ca-acme, Certificate test-tls for test.192.168.5.2.sslip.io.</summary>
     public static (KubeconfigClusterResource Cluster, StepCaResource Ca, AcmeIssuerResource Issuer, AcmeIssuerResource Production, CertificateResource Certificate) Seed(string ingressClass = "nginx")
     {
-        var cluster = new KubeconfigClusterResource("k3s") { IngressAddress = IPAddress.Parse("192.168.5.2"), IngressClassName = ingressClass };
+        var cluster = new KubeconfigClusterResource("k3s") { AppIdentity = "seed", IngressAddress = IPAddress.Parse("192.168.5.2"), IngressClassName = ingressClass };
         var ca = new StepCaResource("step-ca") { Cluster = cluster, StorageClassName = "local-path" };
         ca.ProvisionerList.Add(new AcmeProvisionerOptions());
         var issuer = new AcmeIssuerResource("step-ca-acme") { Ca = ca, EnableDurationFeature = true };

@@ -84,24 +84,56 @@ public sealed class CertManagerStandIn : IAsyncDisposable
     {
         try
         {
-            await foreach (var change in watcher.Channel.Reader.ReadAllAsync(stopping.Token))
+            long last = 0;
+            while (true)
             {
-                if (type == SecretType)
+                await PumpOnceAsync(type, watcher, rv => last = rv);
+
+                // The watch was dropped (DropWatches): resume from the last resourceVersion seen, as cert-manager's
+                // informers do, or list again (from 0) when that is too old.
+                lock (watchers)
                 {
-                    // A Certificate's Secret deleted or changed: its Certificate is looked at again (and reissued if need be).
-                    if ((string?)change.Object["metadata"]?["annotations"]?["cert-manager.io/certificate-name"] is { } certificate)
+                    stopping.Token.ThrowIfCancellationRequested();
+                    watchers.Remove(watcher);
+                    try
                     {
-                        queue.Writer.TryWrite((Certificates, change.Namespace, certificate));
+                        watcher = server.Store.Watch(type, null, last, _ => true);
                     }
-                }
-                else if (change.Type != "DELETED")
-                {
-                    queue.Writer.TryWrite((type, change.Namespace, (string)change.Object["metadata"]!["name"]!));
+                    catch (ApiError)
+                    {
+                        watcher = server.Store.Watch(type, null, 0, _ => true);
+                    }
+
+                    watchers.Add(watcher);
                 }
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private async Task PumpOnceAsync(ResourceType type, ObjectStore.Watcher watcher, Action<long> seen)
+    {
+        await foreach (var change in watcher.Channel.Reader.ReadAllAsync(stopping.Token))
+        {
+            if (long.TryParse((string?)change.Object["metadata"]?["resourceVersion"], out var resourceVersion))
+            {
+                seen(resourceVersion);
+            }
+
+            if (type == SecretType)
+            {
+                // A Certificate's Secret deleted or changed: its Certificate is looked at again (and reissued if need be).
+                if ((string?)change.Object["metadata"]?["annotations"]?["cert-manager.io/certificate-name"] is { } certificate)
+                {
+                    queue.Writer.TryWrite((Certificates, change.Namespace, certificate));
+                }
+            }
+            else if (change.Type != "DELETED")
+            {
+                queue.Writer.TryWrite((type, change.Namespace, (string)change.Object["metadata"]!["name"]!));
+            }
         }
     }
 
@@ -864,11 +896,14 @@ public sealed class CertManagerStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
         server.Api.Admission.Remove(CertManagerWebhook.Name);
-        foreach (var watcher in watchers)
+        lock (watchers)
         {
-            server.Store.StopWatch(watcher);
+            stopping.Cancel();
+            foreach (var watcher in watchers)
+            {
+                server.Store.StopWatch(watcher);
+            }
         }
 
         queue.Writer.TryComplete();

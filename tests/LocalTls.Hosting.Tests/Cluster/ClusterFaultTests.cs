@@ -1,0 +1,128 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using LocalTls.Cluster;
+using LocalTls.KubeApiDouble;
+using LocalTls.Tests.KubeApi;
+using LocalTls.Tests.StepCa;
+using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
+
+namespace LocalTls.Tests.Cluster;
+
+/// <summary>
+/// Through the whole Aspire path against the double (real step-ca, cert-manager stand-in): no ingress controller,
+/// a dropped watch and a slow webhook each end in a clear state and then recover by themselves, never a crash.
+/// </summary>
+public class ClusterFaultTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
+
+    private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var k3s = builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig).WithIngressAddress("192.168.5.2");
+        var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithCaStore(caStore).InCluster(k3s);
+        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
+        builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer);
+        return builder;
+    }
+
+    private sealed class Cluster : IAsyncDisposable
+    {
+        private readonly TempDirectory dir = new();
+        private IAsyncDisposable? certManager;
+        private IAsyncDisposable? kubelet;
+
+        public required KubeApiServer Server { get; init; }
+
+        public string Kubeconfig => dir.Combine("kubeconfig");
+
+        public string CaStore => dir.Combine("caroot");
+
+        public static async Task<Cluster> StartAsync(bool ingressClass)
+        {
+            var server = await DoubleClient.StartAsync();
+            await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+            if (ingressClass)
+            {
+                server.AddTraefikIngressClass();
+            }
+
+            var cluster = new Cluster { Server = server };
+            cluster.certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+            cluster.kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+            server.WriteKubeconfig(cluster.Kubeconfig);
+            return cluster;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await (kubelet?.DisposeAsync() ?? ValueTask.CompletedTask);
+            await (certManager?.DisposeAsync() ?? ValueTask.CompletedTask);
+            await Server.DisposeAsync();
+            dir.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Without_an_ingress_controller_issuers_and_certificates_wait_with_the_command_to_run_and_go_on_when_an_IngressClass_appears()
+    {
+        ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
+        await using var cluster = await Cluster.StartAsync(ingressClass: false);
+        await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text == KnownResourceStates.Waiting && Property(e, "localtls.problem")?.Contains("ingress controller", StringComparison.Ordinal) == true, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.Contains("no IngressClass", Property(issuer, "localtls.problem"));
+        Assert.Contains("helm install traefik traefik/traefik", Property(issuer, "localtls.problem"));
+        var certificate = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.problem")?.Contains("ingress controller", StringComparison.Ordinal) == true, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(KnownResourceStates.Waiting, certificate.Snapshot.State?.Text);
+        // Nothing that would make cert-manager fail HTTP-01 challenges (and back off for hours) is applied yet.
+        Assert.DoesNotContain(cluster.Server.Requests.Snapshot(), r => r.Method == "PATCH" && r.Path.Contains("/clusterissuers/", StringComparison.Ordinal));
+
+        cluster.Server.AddTraefikIngressClass();
+        var running = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.True(running.Snapshot.State?.Text == KnownResourceStates.Running, Property(running, "localtls.problem"));
+        var issued = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.True(issued.Snapshot.State?.Text == KnownResourceStates.Running, Property(issued, "localtls.problem"));
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task After_the_watches_drop_certificate_status_still_arrives_and_Renew_reaches_revision_2()
+    {
+        await using var cluster = await Cluster.StartAsync(ingressClass: true);
+        await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "1", Ct).WaitAsync(TimeSpan.FromSeconds(150), Ct);
+
+        Assert.True(cluster.Server.DropWatches() > 0, "the certificate and issuer watches were open");
+        var renew = await app.ResourceCommands.ExecuteCommandAsync("app-tls", ClusterTarget.RenewCommand, Ct);
+        Assert.True(renew.Success, renew.Message);
+        var renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.Equal("2", Property(renewed, "localtls.revision"));
+        // Resumed from its resourceVersion, not listed again: the status watcher listed the certificates once, before its first watch.
+        Assert.Single(cluster.Server.Requests.Snapshot(), r => r.Method == "GET" && r.Path == "/apis/cert-manager.io/v1/certificates" && r.Query.Length == 0);
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_slow_cert_manager_webhook_reads_Waiting_then_the_issuer_turns_Running()
+    {
+        ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
+        ClusterTarget.WebhookTimeout = TimeSpan.FromSeconds(3);
+        await using var cluster = await Cluster.StartAsync(ingressClass: true);
+        cluster.Server.Faults.DelayNext(Faults.IsDryRun, TimeSpan.FromSeconds(10), count: 2);
+        await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var waiting = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text == KnownResourceStates.Waiting && Property(e, "localtls.problem") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.Contains("webhook did not answer", Property(waiting, "localtls.problem"));
+        var running = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        Assert.True(running.Snapshot.State?.Text == KnownResourceStates.Running, Property(running, "localtls.problem"));
+        Assert.Equal(KnownResourceStates.Running, (await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct)).Snapshot.State?.Text);
+        await app.StopAsync(Ct);
+    }
+}
