@@ -114,7 +114,11 @@ public sealed class KubeApiServer : IAsyncDisposable
             {
                 // As a real API server, the Date header is the server's own clock (Kestrel would write this machine's).
                 context.Response.Headers.Date = Time.GetUtcNow().ToString("r", System.Globalization.CultureInfo.InvariantCulture);
-                if (!await Faults.TryInjectAsync(context))
+                if (Authenticate(context) is { } refused)
+                {
+                    await HttpApi.WriteJsonAsync(context, refused.Code, refused.ToStatus());
+                }
+                else if (!await Faults.TryInjectAsync(context))
                 {
                     await http.HandleAsync(context);
                 }
@@ -130,6 +134,46 @@ public sealed class KubeApiServer : IAsyncDisposable
         app = web;
     }
 
+    /// <summary>The kubeconfig's bearer token.</summary>
+    public const string BearerToken = "kube-api-double";
+
+    /// <summary>
+    /// Authenticate as a real API server does: a wrong token is 401; none is the anonymous user, who may read only the
+    /// public health and version paths (k3s's default RBAC), anything else 403. Off by default, because kubectl sends
+    /// no token to a plain-http server (as the old insecure port, which had no authentication); tests of LocalTls's own
+    /// client turn it on so a request sent without the kubeconfig's credentials fails.
+    /// </summary>
+    public bool RequireBearerToken { get; set; }
+
+    private static readonly string[] PublicPaths = ["/version", "/healthz", "/livez", "/readyz"];
+
+    private ApiError? Authenticate(HttpContext context)
+    {
+        if (!RequireBearerToken)
+        {
+            return null;
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length > 0)
+        {
+            return header == $"Bearer {BearerToken}" ? null : new ApiError(401, "Unauthorized", "Unauthorized");
+        }
+
+        var path = context.Request.Path.Value ?? "/";
+        return PublicPaths.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal))
+            ? null
+            : new ApiError(403, "Forbidden", $"forbidden: User \"system:anonymous\" cannot {context.Request.Method.ToLowerInvariant()} path \"{path}\"");
+    }
+
+    /// <summary>A plain HttpClient for this server that authenticates as the kubeconfig does.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var client = new HttpClient { BaseAddress = Url };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BearerToken);
+        return client;
+    }
+
     /// <summary>A kubeconfig (context <c>kube-api-double</c>) that points kubectl or KubernetesClient at this server.</summary>
     public string Kubeconfig() =>
         $$"""
@@ -142,7 +186,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         users:
         - name: kube-api-double
           user:
-            token: kube-api-double
+            token: {{BearerToken}}
         contexts:
         - name: kube-api-double
           context:
@@ -163,7 +207,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     }
 
     public IKubernetes CreateClient() =>
-        new Kubernetes(new KubernetesClientConfiguration { Host = Url.GetLeftPart(UriPartial.Authority) });
+        new Kubernetes(new KubernetesClientConfiguration { Host = Url.GetLeftPart(UriPartial.Authority), AccessToken = BearerToken });
 
     /// <summary>
     /// Adds an IngressClass, as installing an ingress controller does (k3s ships Traefik's, marked default); the

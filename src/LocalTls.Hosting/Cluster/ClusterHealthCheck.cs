@@ -18,7 +18,7 @@ internal sealed class ClusterHealthCheck(ClusterTarget target, KubeconfigCluster
 
         try
         {
-            using var response = await client.HttpClient.GetAsync(new Uri(client.BaseUri, "readyz"), cancellationToken);
+            using var response = await KubernetesHttp.GetAsync(client, "readyz", HttpCompletionOption.ResponseContentRead, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()

@@ -97,10 +97,8 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
     {
         try
         {
-            var http = ((Kubernetes)client).HttpClient;
-            var baseUri = ((Kubernetes)client).BaseUri;
             async Task<List<JsonObject>> ListAsync(string path) =>
-                [.. (JsonNode.Parse(await http.GetStringAsync(new Uri(baseUri, path)))?["items"] as JsonArray ?? []).OfType<JsonObject>()];
+                [.. (JsonNode.Parse(await KubernetesHttp.GetStringAsync(client, path, CancellationToken.None))?["items"] as JsonArray ?? []).OfType<JsonObject>()];
             static string? Uid(JsonObject o) => (string?)o["metadata"]?["uid"];
             // By owner reference, as cmctl finds them; else by cert-manager's naming ({owner}-{hash}).
             static bool OwnedBy(JsonObject o, JsonObject owner) =>
@@ -145,8 +143,6 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
     private async Task WatchAsync<T>(string path, Func<JsonObject, T?> find, Func<T, JsonObject, Task> publish, CancellationToken stopping)
         where T : class
     {
-        var http = ((Kubernetes)client).HttpClient;
-        var baseUri = ((Kubernetes)client).BaseUri;
         string? resourceVersion = null;
         while (!stopping.IsCancellationRequested)
         {
@@ -154,7 +150,7 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
             {
                 if (resourceVersion is null)
                 {
-                    var list = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUri, path), stopping))!.AsObject();
+                    var list = JsonNode.Parse(await KubernetesHttp.GetStringAsync(client, path, stopping))!.AsObject();
                     resourceVersion = (string?)list["metadata"]?["resourceVersion"];
                     foreach (var item in (list["items"] as JsonArray ?? []).OfType<JsonObject>())
                     {
@@ -165,8 +161,7 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
                     }
                 }
 
-                var url = new Uri(baseUri, $"{path}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion ?? "")}");
-                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, stopping);
+                using var response = await KubernetesHttp.GetAsync(client, $"{path}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion ?? "")}", HttpCompletionOption.ResponseHeadersRead, stopping);
                 if (response.StatusCode == HttpStatusCode.Gone)
                 {
                     resourceVersion = null;

@@ -171,12 +171,27 @@ public class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_kubeconfig_whose_token_the_api_server_refuses_says_to_renew_the_credentials()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        server.RequireBearerToken = true;
+        File.WriteAllText(dir.Combine("kubeconfig"), server.Kubeconfig().Replace($"token: {KubeApiServer.BearerToken}", "token: expired", StringComparison.Ordinal));
+        var stale = new KubeconfigClusterResource("k3s") { KubeconfigPath = dir.Combine("kubeconfig") };
+        var ex = await Assert.ThrowsAsync<ClusterUnavailableException>(() => ClusterConnector.ConnectAsync(stale, Ct));
+        Assert.Contains("refused the credentials of context 'kube-api-double' (401)", ex.Message);
+        Assert.Contains("Renew them", ex.Message);
+    }
+
+    [Fact]
     public async Task With_cert_manager_the_issuer_turns_Running_the_certificate_is_issued_and_Renew_issues_the_next_revision()
     {
         using var dir = new TempDirectory();
         await using var server = await DoubleClient.StartAsync();
         await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
         server.AddTraefikIngressClass();
+        // Every request of LocalTls's, the raw lists and watches included, must carry the kubeconfig's token.
+        server.RequireBearerToken = true;
         await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
         await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
         var kubeconfig = dir.Combine("kubeconfig");

@@ -24,8 +24,31 @@ public class DiscoveryTests
     public async Task Health_endpoints_answer_ok(string path)
     {
         await using var server = await DoubleClient.StartAsync();
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         Assert.Equal("ok", await http.GetStringAsync(path, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Requests_authenticate_with_the_kubeconfigs_token_as_on_a_real_api_server()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        server.RequireBearerToken = true;
+        using var anonymous = new HttpClient { BaseAddress = server.Url };
+        // The anonymous user may read the public health and version paths only (k3s's default RBAC).
+        Assert.Equal("ok", await anonymous.GetStringAsync("/readyz", TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/version", TestContext.Current.CancellationToken)).StatusCode);
+        using var forbidden = await anonymous.GetAsync("/api/v1/namespaces", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Contains("system:anonymous", await forbidden.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        using var wrong = new HttpClient { BaseAddress = server.Url };
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "expired");
+        using var unauthorized = await wrong.GetAsync("/readyz", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        Assert.Equal("Unauthorized", (string?)JsonNode.Parse(await unauthorized.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["reason"]);
+
+        using var authenticated = server.CreateHttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await authenticated.GetAsync("/api/v1/namespaces", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal static class DoubleClient
     public static async Task<(HttpStatusCode Code, JsonObject Body)> SendAsync(
         this KubeApiServer server, string method, string path, object? body = null, string contentType = "application/json")
     {
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (body is not null)
         {

@@ -49,7 +49,7 @@ public class FaultAndProxyTests
     {
         await using var server = await DoubleClient.StartAsync();
         server.Faults.ThrottleNext(_ => true, count: 2, retryAfterSeconds: 3);
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
 
         using var first = await http.GetAsync(ConfigMaps, Ct);
         using var second = await http.GetAsync(ConfigMaps, Ct);
@@ -120,7 +120,7 @@ public class FaultAndProxyTests
         await using var backend = await BackendAsync();
         server.Proxy.Register("step-ca", "step-ca", "9000", new Uri(backend.Urls.First()));
 
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         using var response = await http.GetAsync($"/api/v1/namespaces/step-ca/services/{service}/proxy/health?probe=1", Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

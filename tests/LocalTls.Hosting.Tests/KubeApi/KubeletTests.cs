@@ -61,7 +61,7 @@ public class KubeletTests
         Assert.Equal("Running", pod.Status.Phase);
         Assert.True(pod.Status.ContainerStatuses.Single().Ready);
 
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
         Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
 
@@ -93,7 +93,7 @@ public class KubeletTests
         Assert.Equal([$"{ca.ServiceName}-secrets", $"{ca.ServiceName}-password"], sources);
         Assert.Contains("--password-file", pod.Spec.Containers.Single().Args);
 
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
         Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
     }
@@ -120,7 +120,7 @@ public class KubeletTests
             pods => pods.Items.Count == 1 && pods.Items[0].Metadata.Name != first.Metadata.Name && pods.Items[0].Status?.ContainerStatuses?.Single().Ready == true,
             "a new pod replacing the first")).Items[0];
         Assert.NotEqual(first.Metadata.Name, second.Metadata.Name);
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
         Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
     }

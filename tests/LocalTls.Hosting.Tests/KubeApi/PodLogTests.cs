@@ -65,7 +65,7 @@ public class PodLogTests
         Assert.Equal(HttpStatusCode.BadRequest, ambiguous);
         Assert.Equal("a container name must be specified for pod step-ca-0, choose one of: [step-ca sidecar]", (string?)message["message"]);
         server.PodLogs.Write("default", "step-ca-0", "from the sidecar", container: "sidecar");
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         Assert.Equal("from the sidecar\n", await http.GetStringAsync("/api/v1/namespaces/default/pods/step-ca-0/log?container=sidecar", Ct));
     }
 }

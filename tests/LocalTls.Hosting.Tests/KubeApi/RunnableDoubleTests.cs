@@ -95,6 +95,7 @@ public class RunnableDoubleTests
 
             Assert.Equal(1, ready);
             using var http = new HttpClient { BaseAddress = new Uri(client.BaseUri.ToString()) };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", LocalTls.KubeApiDouble.KubeApiServer.BearerToken);
             var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
             Assert.Contains("\"ok\"", health, StringComparison.Ordinal);
         }

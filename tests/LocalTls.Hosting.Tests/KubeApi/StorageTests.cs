@@ -223,7 +223,7 @@ public class StorageTests
         await using var server = await DoubleClient.StartAsync();
         var deployment = DoubleClient.Deployment("web");
         deployment["spec"]!["replica"] = 2;
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         using var response = await http.PostAsync($"/apis/apps/v1/namespaces/default/deployments?fieldValidation={mode}",
             new StringContent(deployment.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), Ct);
 

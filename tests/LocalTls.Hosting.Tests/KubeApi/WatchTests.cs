@@ -99,7 +99,7 @@ public class WatchTests
         await client.CoreV1.CreateNamespacedConfigMapAsync(Map("b", "1"), "default", cancellationToken: Ct);
         server.CompactHistory();
 
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var text = await http.GetStringAsync($"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={old.Metadata.ResourceVersion}", Ct);
         var line = JsonNode.Parse(text.Trim())!;
         Assert.Equal("ERROR", (string?)line["type"]);
@@ -152,7 +152,7 @@ public class WatchTests
         var from = server.Store.ResourceVersion;
         await server.SendAsync("POST", "/api/v1/namespaces/default/configmaps", DoubleClient.ConfigMap("a"));
         await server.SendAsync("DELETE", "/api/v1/namespaces/default/configmaps/a");
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var body = await http.GetStringAsync($"/api/v1/watch/namespaces/default/configmaps?resourceVersion={from}&timeoutSeconds=1", Ct);
         var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(["ADDED a", "DELETED a"], lines.Select(l => $"{(string?)l["type"]} {(string?)l["object"]!["metadata"]!["name"]}"));
@@ -162,7 +162,7 @@ public class WatchTests
     public async Task A_watch_ends_after_timeoutSeconds()
     {
         await using var server = await DoubleClient.StartAsync();
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var started = DateTime.UtcNow;
 
         // Raw HTTP: with no event at all the body is empty, which KubernetesClient 19 reports as an EndOfStreamException
