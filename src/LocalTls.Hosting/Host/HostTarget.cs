@@ -40,6 +40,7 @@ internal sealed class HostTarget(
         foreach (var served in model.Resources.Where(r => r.Annotations.OfType<LocalTlsServingAnnotation>().Any()).ToList())
         {
             LocalTlsServing.Wire(builder, served, logger);
+            _ = Task.Run(() => AnnounceUrlAsync(served, lifetime.ApplicationStopping), CancellationToken.None);
         }
 
         foreach (var ca in model.Resources.OfType<StepCaResource>().Where(c => c.Cluster is null).ToList())
@@ -302,6 +303,13 @@ internal sealed class HostTarget(
                 var pid = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
                 if (state == KnownResourceStates.Running)
                 {
+                    if (!host.Announced)
+                    {
+                        // Once per run of the AppHost, not per restart of step-ca: what to do so browsers accept it.
+                        host.Announced = true;
+                        logger.LogInformation("step-ca '{Name}' issues from the root {Root}. Trust it once for browsers and tools: {Command}", host.Ca.Name, new CaStore(host.Ca.CaStoreDirectory).RootCertificatePath, TrustCommand(host.Ca));
+                    }
+
                     if (host.Version is { } version)
                     {
                         // The process shows the version it runs beside Aspire's own executable path and arguments.
@@ -360,6 +368,40 @@ internal sealed class HostTarget(
                 State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
                 Properties = s.Properties.With(LocalTlsProperties.Problem, $"LocalTls stopped following step-ca: {ex.Message}"),
             });
+        }
+    }
+
+    /// <summary>The command that trusts a CA's root, naming its store when it is not the default one.</summary>
+    internal static string TrustCommand(StepCaResource ca)
+    {
+        var store = new CaStore(ca.CaStoreDirectory).Directory;
+        if (string.Equals(store, Path.GetFullPath(CaStore.DefaultDirectory()), StringComparison.Ordinal))
+        {
+            return "localtls trust install";
+        }
+
+        var quoted = store.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@%+".Contains(c)) ? store : "'" + store.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        return $"LOCALTLS_CAROOT={quoted} localtls trust install";
+    }
+
+    /// <summary>Says once, in the AppHost's log, which https URL a project serving a LocalTls certificate answers on.</summary>
+    private async Task AnnounceUrlAsync(IResource served, CancellationToken stopping)
+    {
+        var certificate = served.Annotations.OfType<LocalTlsServingAnnotation>().Last().Certificate;
+        if (certificate.Hostnames.Select(h => h.Hostname).FirstOrDefault(h => h is not null) is not { } hostname)
+        {
+            return;
+        }
+
+        try
+        {
+            var prefix = $"https://{hostname}:";
+            var running = await notifications.WaitForResourceAsync(served.Name, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Urls.Any(u => u.Url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)), stopping);
+            var url = running.Snapshot.Urls.First(u => u.Url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Url;
+            logger.LogInformation("Open {Url}/ : '{Resource}' serves the certificate '{Certificate}' there.", url.TrimEnd('/'), served.Name, certificate.Name);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -482,6 +524,9 @@ internal sealed record HostCa(StepCaResource Ca, CaMaterial? Material, int Port,
 {
     /// <summary>The smallstep image (<c>image:tag</c>) that runs instead of <see cref="Executable"/> when no binary is found and a container runtime is configured.</summary>
     public string? Image { get; init; }
+
+    /// <summary>Whether the AppHost's log has said how to trust this CA's root (once a run).</summary>
+    public bool Announced { get; set; }
 
     /// <summary>What <c>step-ca version</c> printed for <see cref="Executable"/>.</summary>
     public string? Version { get; set; }
