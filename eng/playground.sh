@@ -50,4 +50,4 @@ if [ "${PLAYGROUND_KEEP_RUNNING:-0}" = 1 ]; then
   echo "   Running until Ctrl+C (PLAYGROUND_KEEP_RUNNING=1)."
   wait
 fi
-echo "== Done. Trust $root_pem in your browser to open https://$name."
+echo "== Done. Trust the root once to open https://$name in a browser: LOCALTLS_CAROOT=$LOCALTLS_CAROOT localtls trust install"

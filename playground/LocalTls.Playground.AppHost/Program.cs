@@ -4,7 +4,9 @@ using Microsoft.Extensions.Hosting;
 // pointing at it, an sslip.io host name and a Certificate.
 //  - publish (or Playground:Target=cluster): step-ca in k3s, a ClusterIssuer, app.192.168.5.2.sslip.io; in
 //    Production the Certificate goes to Let's Encrypt and no step-ca is published.
-//  - run: no cluster needed; step-ca runs on this machine and issues web.127.0.0.1.sslip.io for the web project.
+//  - run: no cluster needed; step-ca runs on this machine and issues web.127.0.0.1.sslip.io for the web project,
+//    and a wildcard certificate for *.web.127.0.0.1.sslip.io. The AppHost's log says once how to trust the root
+//    and which URL to open.
 var builder = DistributedApplication.CreateBuilder(args);
 var inCluster = builder.ExecutionContext.IsPublishMode || builder.Configuration["Playground:Target"] == "cluster";
 
@@ -45,6 +47,9 @@ else
     var web = builder.AddSslipHostname("web-hostname", "web");
     var tls = builder.AddCertificate("web-tls", web).WithIssuer(issuer);
     builder.AddProject<Projects.LocalTls_Playground_Web>("web").WithLocalTls(tls);
+
+    // What public sslip.io cannot give: a wildcard. Host mode issues over dns-01 through its own DNS responder.
+    builder.AddCertificate("wildcard-tls").WithDnsNames("*.web.127.0.0.1.sslip.io").WithIssuer(issuer);
 }
 
 builder.Build().Run();

@@ -19,7 +19,10 @@ public sealed class LocalTlsIssuedCertificate
     /// <summary>The certificate resource's name, e.g. <c>web-tls</c>.</summary>
     public string Name { get; }
 
-    /// <summary>The leaf's serial number in hexadecimal, as <see cref="X509Certificate2.SerialNumber"/> prints it.</summary>
+    /// <summary>
+    /// The leaf's serial number as <c>openssl x509 -noout -serial</c> prints it: upper-case hexadecimal without the
+    /// leading <c>00</c> byte that <see cref="X509Certificate2.SerialNumber"/> keeps when the high bit is set.
+    /// </summary>
     public string SerialNumber { get; }
 
     /// <summary>When the leaf expires.</summary>

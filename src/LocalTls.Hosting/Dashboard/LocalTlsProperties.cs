@@ -39,4 +39,28 @@ internal static class LocalTlsProperties
     public const string FailedIssuanceAttempts = "localtls.failedIssuanceAttempts";
     public const string LastFailureTime = "localtls.lastFailureTime";
     public const string Issuance = "localtls.issuance";
+    public const string Expires = "localtls.expires";
+    public const string Renews = "localtls.renews";
+    public const string Version = "localtls.version";
+
+    /// <summary>
+    /// What the dashboard's default details view shows, with a label and an order: Aspire shows only its known
+    /// properties and highlighted ones until "Show all" is chosen. The rest stay for tools under their raw names.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (string DisplayName, int SortOrder)> Shown = new Dictionary<string, (string, int)>
+    {
+        [Problem] = ("Problem", 0),
+        [DnsNames] = ("Names", 1),
+        [Expires] = ("Expires", 2),
+        [Renews] = ("Renews", 3),
+        [Serial] = ("Serial", 4),
+        [Files] = ("Files", 5),
+        [AcmeDirectory] = ("ACME directory", 6),
+        [Executable] = ("Executable", 7),
+        [Version] = ("Version", 8),
+        [Image] = ("Image", 9),
+        [Fingerprint] = ("Root fingerprint", 10),
+        [RootCertificate] = ("Root certificate", 11),
+        [Resolver] = ("DNS resolver", 12),
+    };
 }

@@ -11,5 +11,5 @@ internal static class LocalTlsResources
         builder.AddResource(resource)
             .ExcludeFromManifest()
             .WithIconName(iconName)
-            .WithInitialState(new CustomResourceSnapshot { ResourceType = resourceType, State = state ?? KnownResourceStates.NotStarted, Properties = [.. properties] });
+            .WithInitialState(new CustomResourceSnapshot { ResourceType = resourceType, State = state ?? KnownResourceStates.NotStarted, Properties = [.. properties.Select(p => SnapshotProperties.Property(p.Name, p.Value))] });
 }

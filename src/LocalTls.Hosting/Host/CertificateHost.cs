@@ -17,7 +17,7 @@ internal static class CertificateHost
             {
                 ResourceType = "Certificate",
                 State = KnownResourceStates.NotStarted,
-                Properties = [new(LocalTlsProperties.DnsNames, string.Join(", ", CertificateHostRunner.Names(certificate)))],
+                Properties = [SnapshotProperties.Property(LocalTlsProperties.DnsNames, string.Join(", ", CertificateHostRunner.Names(certificate)))],
             })
             .WithAnnotation(new WaitAnnotation(certificate.Issuer!.Ca!, WaitType.WaitUntilHealthy))
             .OnInitializeResource((r, e, ct) => e.Services.GetRequiredService<CertificateHostRunner>().StartAsync(r, e))

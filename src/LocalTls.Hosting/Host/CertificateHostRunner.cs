@@ -77,8 +77,8 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
             {
                 var wait = (reuse ? await ReuseAsync(certificate, running, e) : null) ?? await IssueAsync(certificate, ca, running, e, stopping, problem => Completed(certificate, problem));
                 reuse = false;
-                e.Logger.LogInformation("Next renewal in {Wait}.", wait);
-                await renew.WaitAsync(wait, stopping);
+                e.Logger.LogInformation("Next renewal in {Wait}.", RelativeTime.Duration(wait));
+                await WaitForRenewalAsync(certificate, e, renew, wait, stopping);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -94,6 +94,37 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
                 Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
             });
         }
+    }
+
+    // "in 15 h 59 min" must not stand still: the relative times are rewritten this often while waiting.
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(30);
+
+    private static async Task WaitForRenewalAsync(CertificateResource certificate, InitializeResourceEvent e, SemaphoreSlim renew, TimeSpan wait, CancellationToken stopping)
+    {
+        var until = DateTime.UtcNow + wait;
+        for (var left = wait; left > TimeSpan.Zero; left = until - DateTime.UtcNow)
+        {
+            if (await renew.WaitAsync(left < RefreshEvery ? left : RefreshEvery, stopping))
+            {
+                return;
+            }
+
+            await e.Notifications.PublishUpdateAsync(certificate, s => s with { Properties = WithRelativeTimes(s.Properties) });
+        }
+    }
+
+    /// <summary>"Expires" and "Renews" as durations from now, from the raw notAfter and renewal time (the one source).</summary>
+    private static System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> WithRelativeTimes(System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties)
+    {
+        static DateTime? Read(System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties, string name) =>
+            properties.FirstOrDefault(p => p.Name == name)?.Value is string text && DateTime.TryParseExact(text, "u", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+
+        var now = DateTime.UtcNow;
+        var notAfter = Read(properties, LocalTlsProperties.NotAfter);
+        var renewAt = Read(properties, LocalTlsProperties.RenewalTime);
+        return properties
+            .With(LocalTlsProperties.Expires, notAfter is { } n ? (n > now ? "" : "expired ") + RelativeTime.Describe(n, now) : null)
+            .With(LocalTlsProperties.Renews, renewAt is { } r ? (r > now ? "" : "due ") + RelativeTime.Describe(r, now) : null);
     }
 
     /// <summary>
@@ -168,13 +199,13 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
             State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
             // The start time is when the certificate now served was issued.
             StartTimeStamp = issuedNow ? DateTime.UtcNow : s.StartTimeStamp ?? DateTime.UtcNow,
-            Properties = s.Properties
+            Properties = WithRelativeTimes(s.Properties
                 .With(LocalTlsProperties.DnsNames, string.Join(", ", Names(certificate)))
-                .With(LocalTlsProperties.NotAfter, leaf.NotAfter.ToUniversalTime().ToString("u"))
-                .With(LocalTlsProperties.RenewalTime, renewAt.ToString("u"))
-                .With(LocalTlsProperties.Serial, leaf.SerialNumber)
+                .With(LocalTlsProperties.NotAfter, leaf.NotAfter.ToUniversalTime().ToString("u", System.Globalization.CultureInfo.InvariantCulture))
+                .With(LocalTlsProperties.RenewalTime, renewAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture))
+                .With(LocalTlsProperties.Serial, CertificateSerial.OpenSslForm(leaf))
                 .With(LocalTlsProperties.Files, directory)
-                .With(LocalTlsProperties.Problem, null),
+                .With(LocalTlsProperties.Problem, null)),
         });
 
     private async Task<TimeSpan> IssueAsync(CertificateResource certificate, StepCaResource ca, HostCa running, InitializeResourceEvent e, CancellationToken stopping, Action<string?> completed)
@@ -230,7 +261,7 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
             ], $"the certificate '{certificate.Name}'");
 
             var renewAt = RenewalTime(certificate, leaf);
-            e.Logger.LogInformation("Issued {Names} over {Challenge}, valid until {NotAfter:u}, serial {Serial}.", string.Join(", ", names), issued.ChallengeType, leaf.NotAfter.ToUniversalTime(), leaf.SerialNumber);
+            e.Logger.LogInformation("Issued {Names} over {Challenge}, valid until {NotAfter:u}, serial {Serial}.", string.Join(", ", names), issued.ChallengeType, leaf.NotAfter.ToUniversalTime(), CertificateSerial.OpenSslForm(leaf));
             await PublishReadyAsync(certificate, e, leaf, renewAt, directory, issuedNow: true);
             completed(null);
             var wait = renewAt - DateTime.UtcNow;

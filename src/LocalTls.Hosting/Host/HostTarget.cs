@@ -8,6 +8,7 @@ using LocalTls.Pki;
 using LocalTls.Sslip;
 using LocalTls.StepCa;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,10 @@ internal sealed class HostTarget(
 {
     private readonly ConcurrentDictionary<StepCaResource, HostCa> _cas = new();
     private readonly ConcurrentDictionary<SslipDnsResource, SslipDnsServer> _dns = new();
+    private readonly ConcurrentDictionary<StepCaResource, List<AcmeIssuerResource>> _issuers = new();
+
+    /// <summary>The state an issuer shows while its CA's step-ca is not running: it cannot issue.</summary>
+    public const string CaNotRunning = "CA not running";
 
     /// <summary>Called from <see cref="BeforeStartEvent"/> in run mode: adds and wires the host resources of every CA placed here.</summary>
     public void Wire(IDistributedApplicationBuilder builder, DistributedApplicationModel model)
@@ -35,6 +40,7 @@ internal sealed class HostTarget(
         foreach (var served in model.Resources.Where(r => r.Annotations.OfType<LocalTlsServingAnnotation>().Any()).ToList())
         {
             LocalTlsServing.Wire(builder, served, logger);
+            _ = Task.Run(() => AnnounceUrlAsync(served, lifetime.ApplicationStopping), CancellationToken.None);
         }
 
         foreach (var ca in model.Resources.OfType<StepCaResource>().Where(c => c.Cluster is null).ToList())
@@ -45,6 +51,7 @@ internal sealed class HostTarget(
         foreach (var issuer in model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is { Cluster: null }).ToList())
         {
             var ca = issuer.Ca!;
+            _issuers.GetOrAdd(ca, _ => []).Add(issuer);
             builder.CreateResourceBuilder(issuer)
                 .WithAnnotation(new WaitAnnotation(ca, WaitType.WaitUntilHealthy))
                 // An issuer can issue only while its CA answers: its health is the CA's.
@@ -203,12 +210,15 @@ internal sealed class HostTarget(
             return;
         }
 
+        var version = host.Executable is { } executable ? await StepCaExecutable.VersionAsync(executable, lifetime.ApplicationStopping) : null;
+        host.Version = version;
         await e.Notifications.PublishUpdateAsync(host.Ca, s => s with
         {
             State = KnownResourceStates.Starting,
             Properties = s.Properties
                 .With(LocalTlsProperties.Target, "host")
                 .With(LocalTlsProperties.Executable, host.Executable)
+                .With(LocalTlsProperties.Version, version)
                 .With(LocalTlsProperties.Image, host.Image)
                 .With(LocalTlsProperties.Fingerprint, host.Material!.RootFingerprint)
                 .With(LocalTlsProperties.RootCertificate, new CaStore(host.Ca.CaStoreDirectory).RootCertificatePath),
@@ -219,11 +229,18 @@ internal sealed class HostTarget(
     private async Task MirrorAsync(HostCa host, IResource server, CancellationToken stopping)
     {
         var recent = new Queue<string>();
-        _ = Task.Run(async () =>
+        // The CA's own console log: step-ca's requests one short line each, errors in full (see StepCaRequestLog).
+        var caLog = resourceLoggers.GetLogger(host.Ca);
+        // Followed by the name Aspire's orchestrator gives the process, known once it reports: asked for earlier,
+        // the resource's log is read under its model name, where no line ever arrives.
+        var followed = new HashSet<string>(StringComparer.Ordinal);
+        void Follow(string resourceId) => _ = Task.Run(async () =>
         {
+            // Aspire's own lines ("Waiting for resource ...") come before its "[sys] Starting process" line.
+            var started = false;
             try
             {
-                await foreach (var batch in resourceLoggers.WatchAsync(server).WithCancellation(stopping))
+                await foreach (var batch in resourceLoggers.WatchAsync(resourceId).WithCancellation(stopping))
                 {
                     lock (recent)
                     {
@@ -236,10 +253,28 @@ internal sealed class HostTarget(
                             }
                         }
                     }
+
+                    foreach (var line in batch)
+                    {
+                        if (line.Content.Contains("[sys]", StringComparison.Ordinal))
+                        {
+                            started = true;
+                        }
+                        else if (started && StepCaRequestLog.Condense(line.Content) is { } condensed)
+                        {
+#pragma warning disable CA2254 // The line is step-ca's text, not a template.
+                            caLog.Log(condensed.Level, "{Line}", condensed.Text);
+#pragma warning restore CA2254
+                        }
+                    }
                 }
             }
             catch (OperationCanceledException)
             {
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Following step-ca's log for '{Name}' failed: {Message}", host.Ca.Name, ex.Message);
             }
         }, CancellationToken.None);
 
@@ -248,15 +283,39 @@ internal sealed class HostTarget(
             string? last = null;
             await foreach (var update in notifications.WatchAsync(stopping))
             {
-                if (!ReferenceEquals(update.Resource, server) || update.Snapshot.State?.Text is not { } state || state == last)
+                if (!ReferenceEquals(update.Resource, server))
+                {
+                    continue;
+                }
+
+                if (followed.Add(update.ResourceId))
+                {
+                    Follow(update.ResourceId);
+                }
+
+                if (update.Snapshot.State?.Text is not { } state || state == last)
                 {
                     continue;
                 }
 
                 last = state;
+                host.ProcessState = state;
                 var pid = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
                 if (state == KnownResourceStates.Running)
                 {
+                    if (!host.Announced)
+                    {
+                        // Once per run of the AppHost, not per restart of step-ca: what to do so browsers accept it.
+                        host.Announced = true;
+                        logger.LogInformation("step-ca '{Name}' issues from the root {Root}. Trust it once for browsers and tools: {Command}", host.Ca.Name, new CaStore(host.Ca.CaStoreDirectory).RootCertificatePath, TrustCommand(host.Ca));
+                    }
+
+                    if (host.Version is { } version)
+                    {
+                        // The process shows the version it runs beside Aspire's own executable path and arguments.
+                        await notifications.PublishUpdateAsync(server, s => s with { Properties = s.Properties.With(LocalTlsProperties.Version, version) });
+                    }
+
                     var directory = host.DirectoryUrl(null).ToString();
                     await notifications.PublishUpdateAsync(host.Ca, s => s with
                     {
@@ -271,9 +330,14 @@ internal sealed class HostTarget(
                             .With(LocalTlsProperties.ProcessId, pid)
                             .With(LocalTlsProperties.Problem, null),
                     });
+                    await PublishIssuersAsync(host.Ca, s => s.State?.Text == CaNotRunning
+                        ? s with { State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success), Properties = s.Properties.With(LocalTlsProperties.Problem, null) }
+                        : s);
                 }
                 else if (state is "Exited" or "Finished" or "FailedToStart" || state == KnownResourceStates.RuntimeUnhealthy)
                 {
+                    await ReportUnhealthyAsync(host.Ca, stopping);
+
                     // The exit can be reported before its last lines are streamed: read the whole log once more.
                     var lines = await LastLinesAsync(server, recent);
                     var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines);
@@ -304,6 +368,71 @@ internal sealed class HostTarget(
                 State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error),
                 Properties = s.Properties.With(LocalTlsProperties.Problem, $"LocalTls stopped following step-ca: {ex.Message}"),
             });
+        }
+    }
+
+    /// <summary>The command that trusts a CA's root, naming its store when it is not the default one.</summary>
+    internal static string TrustCommand(StepCaResource ca)
+    {
+        var store = new CaStore(ca.CaStoreDirectory).Directory;
+        if (string.Equals(store, Path.GetFullPath(CaStore.DefaultDirectory()), StringComparison.Ordinal))
+        {
+            return "localtls trust install";
+        }
+
+        var quoted = store.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@%+".Contains(c)) ? store : "'" + store.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        return $"LOCALTLS_CAROOT={quoted} localtls trust install";
+    }
+
+    /// <summary>Says once, in the AppHost's log, which https URL a project serving a LocalTls certificate answers on.</summary>
+    private async Task AnnounceUrlAsync(IResource served, CancellationToken stopping)
+    {
+        var certificate = served.Annotations.OfType<LocalTlsServingAnnotation>().Last().Certificate;
+        if (certificate.Hostnames.Select(h => h.Hostname).FirstOrDefault(h => h is not null) is not { } hostname)
+        {
+            return;
+        }
+
+        try
+        {
+            var prefix = $"https://{hostname}:";
+            var running = await notifications.WaitForResourceAsync(served.Name, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Urls.Any(u => u.Url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)), stopping);
+            var url = running.Snapshot.Urls.First(u => u.Url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Url;
+            logger.LogInformation("Open {Url}/ : '{Resource}' serves the certificate '{Certificate}' there.", url.TrimEnd('/'), served.Name, certificate.Name);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task PublishIssuersAsync(StepCaResource ca, Func<CustomResourceSnapshot, CustomResourceSnapshot> update)
+    {
+        foreach (var issuer in _issuers.TryGetValue(ca, out var issuers) ? issuers : [])
+        {
+            await notifications.PublishUpdateAsync(issuer, update);
+        }
+    }
+
+    /// <summary>
+    /// Aspire stops checking a resource once it is Exited and keeps its last report, which would read Healthy next to
+    /// Exited. A state change first (Stopping) makes it check at once; the check sees the process is down.
+    /// </summary>
+    private async Task ReportUnhealthyAsync(StepCaResource ca, CancellationToken stopping)
+    {
+        await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.Stopping, KnownResourceStateStyles.Info) });
+        // Its issuers cannot issue meanwhile; their new state likewise makes Aspire check them now.
+        await PublishIssuersAsync(ca, s => s.State?.Text == KnownResourceStates.Running
+            ? s with { State = new ResourceStateSnapshot(CaNotRunning, KnownResourceStateStyles.Error), Properties = s.Properties.With(LocalTlsProperties.Problem, $"Its step-ca '{ca.Name}' is not running: nothing can be issued until it runs again.") }
+            : s);
+        try
+        {
+            var names = new[] { ca.Name }.Concat(_issuers.TryGetValue(ca, out var issuers) ? issuers.Select(i => i.Name) : []);
+            await Task.WhenAll(names.Select(name => notifications.WaitForResourceAsync(name, e => e.Snapshot.HealthReports.All(r => r.Status != HealthStatus.Healthy), stopping)))
+                .WaitAsync(TimeSpan.FromSeconds(10), stopping);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("The health check of step-ca '{Name}' did not report its stopped process within 10 s.", ca.Name);
         }
     }
 
@@ -395,6 +524,15 @@ internal sealed record HostCa(StepCaResource Ca, CaMaterial? Material, int Port,
 {
     /// <summary>The smallstep image (<c>image:tag</c>) that runs instead of <see cref="Executable"/> when no binary is found and a container runtime is configured.</summary>
     public string? Image { get; init; }
+
+    /// <summary>Whether the AppHost's log has said how to trust this CA's root (once a run).</summary>
+    public bool Announced { get; set; }
+
+    /// <summary>What <c>step-ca version</c> printed for <see cref="Executable"/>.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>The state of step-ca's process as Aspire last reported it (<c>Running</c>, <c>Exited</c>, …); null before it starts.</summary>
+    public volatile string? ProcessState;
 
     /// <summary>The ACME directory of a provisioner (the CA's default when <see langword="null"/>): the one URL the dashboard shows and issuance uses.</summary>
     public Uri DirectoryUrl(string? provisioner) =>

@@ -18,6 +18,12 @@ internal sealed class StepCaHealthCheck(HostTarget target, StepCaResource ca) : 
             return HealthCheckResult.Unhealthy($"step-ca '{ca.Name}' does not run on this machine.");
         }
 
+        // Not only what answers on the port: a process that is not running is not healthy, whatever answers there.
+        if (host.ProcessState is { } state && state != KnownResourceStates.Running)
+        {
+            return HealthCheckResult.Unhealthy($"step-ca '{ca.Name}' is not running: its process is {state}.");
+        }
+
         _client ??= new HttpClient(StepCaExecutable.CreateHandler(material.GetRootCertificate(), primaryUrl: null, servingAddress: null)) { Timeout = TimeSpan.FromSeconds(5) };
         try
         {

@@ -59,6 +59,40 @@ internal static class StepCaExecutable
         throw new StepCaException($"step-ca was not found: {EnvironmentVariable} is not set and no '{name}' is on PATH. Set {EnvironmentVariable} to its path or put it on PATH. {HowToGet}");
     }
 
+    /// <summary>
+    /// The first line <c>step-ca version</c> prints (<c>Smallstep CA/0.19.0 (linux/amd64)</c>), or why it could not
+    /// be read; for the dashboard, so it shows the binary that actually runs.
+    /// </summary>
+    internal static async Task<string> VersionAsync(string executable, CancellationToken cancellationToken)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("version");
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(info)!;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                process.Kill(entireProcessTree: true);
+                return "unknown ('step-ca version' did not answer within 10 s)";
+            }
+
+            var first = (await stdout + await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+            return process.ExitCode == 0 && first is not null ? first : $"unknown ('step-ca version' exited with {process.ExitCode}: {first})";
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return $"unknown ('step-ca version' could not start: {ex.Message})";
+        }
+    }
+
     internal static SocketsHttpHandler CreateHandler(X509Certificate2 root, Uri? primaryUrl, string? servingAddress)
     {
         var policy = new X509ChainPolicy

@@ -39,7 +39,7 @@ public class HostCertificateTests
         await client.ConnectAsync(IPAddress.Loopback, port, ct);
         await using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, _, _) => true);
         await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "web.127.0.0.1.sslip.io" }, ct);
-        return X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData()).SerialNumber;
+        return CertificateSerial.OpenSslForm(X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData()));
     }
 
     private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
@@ -194,7 +194,7 @@ public class HostCertificateTests
         using (var pfx = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(folder, "tls.pfx"), null))
         {
             Assert.True(pfx.HasPrivateKey);
-            Assert.Equal(Property(first, "localtls.serial"), pfx.SerialNumber);
+            Assert.Equal(Property(first, "localtls.serial"), CertificateSerial.OpenSslForm(pfx));
         }
 
         var second = await RunOnceAsync();

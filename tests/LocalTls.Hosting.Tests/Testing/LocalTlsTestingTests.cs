@@ -60,7 +60,7 @@ public class LocalTlsTestingTests
         // The root and chain handed out are what the CA store and the server hold.
         Assert.Equal(new CaStore(dir.Combine("caroot")).Load().RootFingerprint, root.Fingerprint);
         var chain = issued.ReadChain();
-        Assert.Equal(issued.SerialNumber, chain[0].SerialNumber);
+        Assert.Equal(CertificateSerial.OpenSslForm(chain[0]), issued.SerialNumber);
         Assert.Equal(new DateTimeOffset(chain[0].NotAfter.ToUniversalTime()), issued.NotAfter);
         Assert.Equal(root.RootCertificatePem.Trim(), File.ReadAllText(Path.Combine(issued.Directory, "ca.crt")).Trim());
         Assert.True(chain[0].MatchesHostname("web.127.0.0.1.sslip.io"));
