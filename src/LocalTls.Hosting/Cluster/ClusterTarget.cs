@@ -185,6 +185,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             passwords[ca] = ca.KeyPassword is null ? null : await ca.KeyPassword.GetValueAsync(stopping);
         }
 
+        if (cluster.SslipDns)
+        {
+            await ApplyCoreDnsOverrideAsync(cluster, connection.Client, stopping);
+        }
+
         var resources = model.Resources.Where(r => r is not StepCaResource ca || ca.Cluster == cluster).ToList();
         var set = ClusterManifests.Render(resources, production: false, ca => StepCaMaterial.Load(ca), ca => passwords[ca]);
         var caObjects = set.Objects.Where(o => o is not (CertManager.ClusterIssuer or CertManager.Issuer or CertManager.Certificate or V1Ingress)).ToList();
@@ -233,6 +238,31 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         await Task.WhenAll(
             watcher.WatchIssuersAsync(issuers, stopping),
             watcher.WatchCertificatesAsync(certificates, stopping));
+    }
+
+    /// <summary>WithSslipDns: LocalTls's server block in k3s's CoreDNS, and on the cluster resource what that means.</summary>
+    private async Task ApplyCoreDnsOverrideAsync(KubeconfigClusterResource cluster, IKubernetes client, CancellationToken stopping)
+    {
+        CoreDnsOverrideState state;
+        try
+        {
+            state = await CoreDnsOverride.EnsureAsync(client, cluster.IngressClassName, stopping);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            state = new(false, $"Not applied: the credentials may not read or write kube-system ({Shorten(ex.Response.Content ?? ex.Message)}). Use a context with cluster-admin rights, or leave out WithSslipDns().");
+        }
+
+        if (state.InPlace)
+        {
+            logger.LogInformation("CoreDNS override on '{Cluster}': {Summary}", cluster.Name, state.Summary);
+        }
+        else
+        {
+            logger.LogWarning("CoreDNS override on '{Cluster}': {Summary}", cluster.Name, state.Summary);
+        }
+
+        await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CoreDnsOverride, state.Summary) });
     }
 
     /// <summary>Server-side apply of one rendered object; force only on objects carrying LocalTls's managed-by label.</summary>

@@ -89,4 +89,26 @@ public static class KubeconfigClusterBuilderExtensions
         builder.Resource.IngressClassName = KubernetesNames.RequireSubdomain(ingressClassName, "IngressClass name", nameof(ingressClassName));
         return builder;
     }
+
+    /// <summary>
+    /// Makes pods resolve sslip.io and nip.io names without the internet, on k3s: LocalTls adds its own key
+    /// (<c>localtls.server</c>) to <c>kube-system/coredns-custom</c>, whose <c>*.server</c> keys k3s's CoreDNS imports,
+    /// and names carrying a loopback address (<c>web.127.0.0.1.sslip.io</c>) resolve to the ingress controller's
+    /// Service instead, so HTTP-01 validation reaches the ingress rather than the validating pod. Keys others wrote are
+    /// never touched. Opt-in because it changes DNS for every pod of the cluster and outlives the AppHost; on a cluster
+    /// whose CoreDNS does not import that ConfigMap (not k3s), nothing is written and the cluster resource says so.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddKubeconfigCluster("k3s").WithSslipDns();
+    /// var web = k3s.AddSslipHostname("web");   // resolves inside the cluster, offline
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithSslipDns(this IResourceBuilder<KubeconfigClusterResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.SslipDns = true;
+        return builder;
+    }
 }

@@ -29,4 +29,10 @@ public sealed class KubeconfigClusterResource(string name) : Resource(name)
 
     /// <summary>The IngressClass HTTP-01 solvers use: <c>traefik</c> on k3s, <c>nginx</c> with ingress-nginx.</summary>
     public string IngressClassName { get; internal set; } = DefaultIngressClassName;
+
+    /// <summary>Whether LocalTls writes its sslip.io server block into k3s's CoreDNS (<c>WithSslipDns</c>).</summary>
+    internal bool SslipDns { get; set; }
+
+    /// <summary>The cert-manager release to install when it is missing (<c>WithCertManagerInstall</c>), e.g. <c>1.21.1</c>.</summary>
+    internal string? CertManagerInstallVersion { get; set; }
 }

@@ -39,4 +39,6 @@ internal static class LocalTlsProperties
     public const string FailedIssuanceAttempts = "localtls.failedIssuanceAttempts";
     public const string LastFailureTime = "localtls.lastFailureTime";
     public const string Issuance = "localtls.issuance";
+    public const string CoreDnsOverride = "localtls.coreDnsOverride";
+    public const string CertManager = "localtls.certManager";
 }
