@@ -30,7 +30,8 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
     private readonly ConcurrentDictionary<KubeconfigClusterResource, ClusterConnection> _connections = new();
 
-    public const string InstallCertManager = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml";
+    /// <summary>The one command that installs cert-manager by hand, for the release LocalTls is tested against.</summary>
+    public static string InstallCertManager => CertManagerInstall.Command(CertManagerInstall.DefaultVersion);
 
     public ClusterConnection? Connection(KubeconfigClusterResource cluster) => _connections.TryGetValue(cluster, out var c) ? c : null;
 
@@ -218,6 +219,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
         var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
         var certificates = model.Resources.OfType<CertificateResource>().Where(c => c.HostDirectory is null && c.Issuer is not null).ToList();
+        if (cluster.CertManagerInstallVersion is { } version)
+        {
+            await InstallCertManagerAsync(cluster, connection.Client, version, [.. issuers, .. certificates], stopping);
+        }
+
         await WaitForCertManagerAsync(connection.Client, [.. issuers, .. certificates], stopping);
         foreach (var obj in issuerObjects.Concat(rest))
         {
@@ -419,6 +425,51 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                 .With(LocalTlsProperties.PodPhase, pod?.Status?.Phase)
                 .With(LocalTlsProperties.Restarts, container?.RestartCount),
         });
+    }
+
+    /// <summary>
+    /// WithCertManagerInstall: when cert-manager is not there (or not ready), apply that release's manifest; a failed
+    /// download or a refused document is shown on the waiting resources and tried again. A cert-manager that already
+    /// answers is left alone, whatever its version, so a re-run changes nothing.
+    /// </summary>
+    private async Task InstallCertManagerAsync(KubeconfigClusterResource cluster, IKubernetes client, string version, IReadOnlyList<IResource> waiting, CancellationToken stopping)
+    {
+        while (true)
+        {
+            if (await CertManagerProblemAsync(client, stopping) is null)
+            {
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"already installed and answering: v{version} not applied") });
+                return;
+            }
+
+            var url = CertManagerInstall.ManifestUrl(version);
+            await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"installing v{version} from {url}") });
+            try
+            {
+                var documents = CertManagerInstall.Parse(await CertManagerInstall.DownloadAsync(version, stopping), version);
+                var applied = await CertManagerInstall.ApplyAsync(client, documents, version, stopping);
+                logger.LogInformation("Applied cert-manager v{Version} ({Count} objects from {Url}) to '{Cluster}'.", version, applied, url, cluster.Name);
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"v{version} applied ({applied} objects from {url})") });
+                return;
+            }
+            catch (CertManagerInstallException ex)
+            {
+                logger.LogWarning("{Problem}", ex.Message);
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, ex.Message) });
+                foreach (var resource in waiting)
+                {
+                    await notifications.PublishUpdateAsync(resource, s => s with
+                    {
+                        State = ex.Refused
+                            ? new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)
+                            : new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info),
+                        Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+                    });
+                }
+            }
+
+            await Task.Delay(RetryInterval, stopping);
+        }
     }
 
     /// <summary>

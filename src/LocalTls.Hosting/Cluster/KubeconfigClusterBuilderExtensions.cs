@@ -111,4 +111,26 @@ public static class KubeconfigClusterBuilderExtensions
         builder.Resource.SslipDns = true;
         return builder;
     }
+
+    /// <summary>
+    /// Installs cert-manager when the cluster has none: at run time, the upstream static manifest of that release
+    /// (<c>https://github.com/cert-manager/cert-manager/releases/download/v{version}/cert-manager.yaml</c>) is downloaded
+    /// and applied with server-side apply, then issuers and certificates wait for its CRDs and webhook as usual. A
+    /// cert-manager that already answers is left as it is. When the download fails (offline) or the API server refuses
+    /// a document, the issuers and certificates say so, with the command that installs it by hand.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <param name="version">The release, without the <c>v</c>, e.g. <c>1.21.1</c> (the release LocalTls is tested against).</param>
+    /// <exception cref="ArgumentException">The version is not a cert-manager release version.</exception>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddKubeconfigCluster("k3s").WithCertManagerInstall("1.21.1");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithCertManagerInstall(this IResourceBuilder<KubeconfigClusterResource> builder, string version)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.CertManagerInstallVersion = CertManagerInstall.RequireVersion(version, nameof(version));
+        return builder;
+    }
 }
