@@ -22,9 +22,10 @@ internal sealed record CoreDnsOverrideState(bool InPlace, string Summary);
 /// responder answers from too.
 /// </summary>
 /// <remarks>
-/// No restart: k3s's Corefile has <c>reload</c>, which since CoreDNS 1.6 also notices changes to imported files
-/// (coredns/coredns#3068), and the kubelet refreshes ConfigMap volumes on its sync period, so CoreDNS picks the key up
-/// (and drops it) within about two minutes. Restarting the Deployment would disturb every pod's DNS for that.
+/// No restart: k3s's Corefile has <c>reload</c>, which since CoreDNS 1.6 also hashes the files it imports
+/// (coredns/coredns#3068; the plugin README's Bugs note predates it, see coredns/coredns#6243), and the kubelet
+/// refreshes ConfigMap volumes on its sync period, so CoreDNS picks the key up (and drops it) within about two minutes.
+/// Restarting the Deployment would disturb every pod's DNS for that, and the Deployment is k3s's to manage.
 /// </remarks>
 internal static partial class CoreDnsOverride
 {

@@ -179,6 +179,34 @@ public class CoreDnsOverrideTests
     }
 
     [Fact]
+    public async Task Localtls_dns_remove_cluster_override_removes_our_key_then_finds_nothing_to_remove()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        var client = server.CreateClient();
+        await K3sSystem.SeedAsync(client, k3s: true, Ct);
+        var theirs = new V1Patch("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coredns-custom","namespace":"kube-system"},"data":{"team.server":"example.test:53 {\n    errors\n}\n"}}""", V1Patch.PatchType.ApplyPatch);
+        await client.CoreV1.PatchNamespacedConfigMapAsync(theirs, CoreDnsNames.ConfigMap, CoreDnsNames.Namespace, fieldManager: "platform-team", cancellationToken: Ct);
+        Assert.True((await CoreDnsOverride.EnsureAsync(client, "traefik", Ct)).InPlace);
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        var removed = await Task.Run(() => LocalTls.Tests.Cli.LocalTlsCli.Run("dns", "remove-cluster-override", "--kubeconfig", kubeconfig), Ct);
+        Assert.True(removed.ExitCode == 0, removed.Stderr);
+        Assert.Contains("Removed localtls.server from kube-system/coredns-custom in context 'kube-api-double'", removed.Stdout, StringComparison.Ordinal);
+        var after = await client.CoreV1.ReadNamespacedConfigMapAsync(CoreDnsNames.ConfigMap, CoreDnsNames.Namespace, cancellationToken: Ct);
+        Assert.Equal(["team.server"], after.Data.Keys);
+
+        var again = await Task.Run(() => LocalTls.Tests.Cli.LocalTlsCli.Run("dns", "remove-cluster-override", "--kubeconfig", kubeconfig), Ct);
+        Assert.Equal(0, again.ExitCode);
+        Assert.StartsWith("Nothing to remove", again.Stdout, StringComparison.Ordinal);
+
+        var missing = await Task.Run(() => LocalTls.Tests.Cli.LocalTlsCli.Run("dns", "remove-cluster-override", "--kubeconfig", dir.Combine("nope")), Ct);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Not_k3s_writes_nothing_and_says_what_that_means()
     {
         await using var server = await DoubleClient.StartAsync();
