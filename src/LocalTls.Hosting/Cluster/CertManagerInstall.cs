@@ -83,6 +83,33 @@ internal static partial class CertManagerInstall
         throw new CertManagerInstallException($"cert-manager v{version} could not be downloaded: {reason} LocalTls tries again every few seconds; or install it yourself: {Command(version)}", refused: false);
     }
 
+    /// <summary>
+    /// Why not to install: cert-manager is there and was not installed by LocalTls (a Helm or kubectl install is its
+    /// owner's to upgrade), or LocalTls's install already answers. <see langword="null"/>: install (none yet, or
+    /// LocalTls's own install is not answering yet, which applying again resumes).
+    /// </summary>
+    public static async Task<string?> SkipReasonAsync(IKubernetes client, string version, CancellationToken cancellationToken)
+    {
+        V1CustomResourceDefinition crd;
+        try
+        {
+            crd = await client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("certificates.cert-manager.io", cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (crd.Metadata.ManagedFields?.Any(f => f.Manager == ClusterTarget.FieldManager) != true)
+        {
+            return $"already installed, not by LocalTls: v{version} not applied (upgrade it the way it was installed)";
+        }
+
+        return await ClusterTarget.CertManagerProblemAsync(client, cancellationToken) is null
+            ? $"already installed and answering: v{version} not applied"
+            : null;
+    }
+
     /// <summary>One document of the manifest: what it is, and its JSON as the apply body.</summary>
     internal sealed record Document(string ApiVersion, string Kind, string Name, string? Namespace, string Json);
 

@@ -429,16 +429,16 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
     /// <summary>
     /// WithCertManagerInstall: when cert-manager is not there (or not ready), apply that release's manifest; a failed
-    /// download or a refused document is shown on the waiting resources and tried again. A cert-manager that already
-    /// answers is left alone, whatever its version, so a re-run changes nothing.
+    /// download or a refused document is shown on the waiting resources and tried again. A cert-manager installed
+    /// otherwise, or one that already answers, is left alone, whatever its version, so a re-run changes nothing.
     /// </summary>
     private async Task InstallCertManagerAsync(KubeconfigClusterResource cluster, IKubernetes client, string version, IReadOnlyList<IResource> waiting, CancellationToken stopping)
     {
         while (true)
         {
-            if (await CertManagerProblemAsync(client, stopping) is null)
+            if (await CertManagerInstall.SkipReasonAsync(client, version, stopping) is { } skip)
             {
-                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"already installed and answering: v{version} not applied") });
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, skip) });
                 return;
             }
 

@@ -124,6 +124,25 @@ public class CertManagerInstallTests
     }
 
     [Fact]
+    public async Task A_cert_manager_installed_otherwise_is_left_alone_and_LocalTls_own_install_is_resumed_until_it_answers()
+    {
+        await using var server = await DoubleClient.StartAsync();
+        var client = server.CreateClient();
+        Assert.Null(await CertManagerInstall.SkipReasonAsync(client, "1.21.1", Ct));
+
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server); // as kubectl or Helm would have
+        Assert.Equal("already installed, not by LocalTls: v1.21.1 not applied (upgrade it the way it was installed)", await CertManagerInstall.SkipReasonAsync(client, "1.21.1", Ct));
+
+        await using var other = await DoubleClient.StartAsync();
+        var ours = other.CreateClient();
+        await ours.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new() { Name = "kube-system" } }, cancellationToken: Ct);
+        await CertManagerInstall.ApplyAsync(ours, CertManagerInstall.Parse(CertManagerRelease.Manifest(), "1.21.1"), "1.21.1", Ct);
+        Assert.Null(await CertManagerInstall.SkipReasonAsync(ours, "1.21.1", Ct)); // its webhook does not answer yet: apply again
+        await using var certManager = CertManagerStandIn.Start(other);
+        Assert.Equal("already installed and answering: v1.21.1 not applied", await CertManagerInstall.SkipReasonAsync(ours, "1.21.1", Ct));
+    }
+
+    [Fact]
     public async Task A_missing_release_and_a_refused_document_name_what_went_wrong()
     {
         await using var release = CertManagerRelease.Serve("1.21.1", manifest: """
