@@ -8,6 +8,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using LocalTls.Cluster;
+using LocalTls.KubeApiDouble;
 using LocalTls.Sslip;
 using LocalTls.Tests.KubeApi;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;

@@ -1,16 +1,16 @@
 using k8s;
 using k8s.Models;
 
-namespace LocalTls.Tests.Cluster;
+namespace LocalTls.KubeApiDouble;
 
 /// <summary>
 /// What k3s puts into kube-system that LocalTls reads, written into the API double: the <c>coredns</c> ConfigMap and
 /// Deployment (k3s's manifests/coredns.yaml: the Corefile imports <c>/etc/coredns/custom/*.override</c> inside
 /// <c>.:53</c> and <c>*.server</c> after it, and the Deployment mounts <c>coredns-custom</c>, optional, at
 /// <c>/etc/coredns/custom</c>) and Traefik's LoadBalancer Service. <c>k3s: false</c> writes a plain CoreDNS (kubeadm's
-/// Corefile, no custom mount) instead.
+/// Corefile, no custom mount) instead. Tests choose; <c>--k3s-system</c> seeds the k3s one when the double runs alone.
 /// </summary>
-internal static class K3sSystem
+public static class K3sSystem
 {
     public const string TraefikClusterIp = "10.43.12.34";
 
