@@ -224,7 +224,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             await InstallCertManagerAsync(cluster, connection.Client, version, [.. issuers, .. certificates], stopping);
         }
 
-        await WaitForCertManagerAsync(connection.Client, [.. issuers, .. certificates], stopping);
+        await WaitForCertManagerAsync(connection.Client, cluster.CertManagerInstallVersion ?? CertManagerInstall.DefaultVersion, [.. issuers, .. certificates], stopping);
         foreach (var obj in issuerObjects.Concat(rest))
         {
             await ApplyAsync(connection.Client, obj, stopping);
@@ -476,12 +476,12 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     /// cert-manager is usable when its CRDs are Established and its webhook answers: a dry-run CertificateRequest
     /// comes back with the user fields the mutating webhook fills, as cert-manager's own API checker tests it.
     /// </summary>
-    private async Task WaitForCertManagerAsync(IKubernetes client, IReadOnlyList<IResource> waiting, CancellationToken stopping)
+    private async Task WaitForCertManagerAsync(IKubernetes client, string version, IReadOnlyList<IResource> waiting, CancellationToken stopping)
     {
         string? last = null;
         while (true)
         {
-            var problem = await CertManagerProblemAsync(client, stopping);
+            var problem = await CertManagerProblemAsync(client, version, stopping);
             if (problem is null)
             {
                 return;
@@ -506,7 +506,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
     }
 
-    internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken)
+    internal static Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken) =>
+        CertManagerProblemAsync(client, CertManagerInstall.DefaultVersion, cancellationToken);
+
+    /// <summary>What keeps cert-manager from being usable, or <see langword="null"/>; a missing install names the command for <paramref name="version"/>.</summary>
+    internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, string version, CancellationToken cancellationToken)
     {
         foreach (var crd in new[] { "certificates.cert-manager.io", "clusterissuers.cert-manager.io", "issuers.cert-manager.io", "certificaterequests.cert-manager.io" })
         {
@@ -520,7 +524,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             }
             catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
             {
-                return $"Waiting for cert-manager: it is not installed (no CRD {crd}). Install it with: {InstallCertManager}";
+                return $"Waiting for cert-manager: it is not installed (no CRD {crd}). Install it with: {CertManagerInstall.Command(version)}";
             }
         }
 
