@@ -33,7 +33,7 @@ internal static partial class CoreDnsOverride
     public const int Ttl = 60;
 
     /// <summary>How long until CoreDNS serves a change, to say so.</summary>
-    public const string PickUp = "CoreDNS's reload plugin picks it up within about two minutes, no restart";
+    public const string PickUp = "CoreDNS's reload plugin picks it up within about two minutes, no restart (should it not: kubectl -n kube-system rollout restart deployment coredns)";
 
     /// <summary>0-255 without leading zeros, as sslip.io reads an octet.</summary>
     internal const string Octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
