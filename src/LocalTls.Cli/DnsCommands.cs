@@ -42,9 +42,59 @@ internal static class DnsCommands
             await stdout.WriteLineAsync($"Stopped after {server.QueryCount} queries.");
             return ExitCodes.Success;
         }));
-        var dns = new Command("dns", "An offline DNS responder for sslip.io and nip.io names.");
+        var dns = new Command("dns", "An offline DNS responder for sslip.io and nip.io names, and LocalTls's sslip.io block in a k3s cluster's CoreDNS.");
         dns.Subcommands.Add(serve);
+        dns.Subcommands.Add(BuildRemoveClusterOverride(stdout, stderr));
         return dns;
+    }
+
+    /// <summary><c>localtls dns remove-cluster-override</c>: takes out what <c>WithSslipDns()</c> wrote, and nothing else.</summary>
+    private static Command BuildRemoveClusterOverride(TextWriter stdout, TextWriter stderr)
+    {
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "The kubeconfig file. Default: $KUBECONFIG, else ~/.kube/config.", HelpName = "FILE" };
+        var context = new Option<string?>("--context") { Description = "A context of the kubeconfig. Default: its current context.", HelpName = "NAME" };
+        var remove = new Command(
+            "remove-cluster-override",
+            $"Remove LocalTls's key ({LocalTls.Cluster.CoreDnsNames.Key}) from {LocalTls.Cluster.CoreDnsNames.Namespace}/{LocalTls.Cluster.CoreDnsNames.ConfigMap}, which WithSslipDns() writes on k3s; keys others wrote stay.")
+        {
+            kubeconfig, context,
+        };
+        remove.SetAction((parse, cancellationToken) => LocalTlsCommand.Guard(stderr, async () =>
+        {
+            var cluster = new Aspire.Hosting.ApplicationModel.KubeconfigClusterResource("cluster")
+            {
+                KubeconfigPath = parse.GetValue(kubeconfig) is { } path ? Path.GetFullPath(path) : null,
+                Context = parse.GetValue(context),
+            };
+            LocalTls.Cluster.ClusterConnection connection;
+            try
+            {
+                connection = await LocalTls.Cluster.ClusterConnector.ConnectAsync(cluster, cancellationToken);
+            }
+            catch (LocalTls.Cluster.ClusterUnavailableException e)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return ExitCodes.Environment;
+            }
+
+            using (connection.Client)
+            {
+                try
+                {
+                    var removed = await LocalTls.Cluster.CoreDnsOverride.RemoveAsync(connection.Client, cancellationToken);
+                    await stdout.WriteLineAsync(removed
+                        ? $"Removed {LocalTls.Cluster.CoreDnsNames.Key} from {LocalTls.Cluster.CoreDnsNames.Namespace}/{LocalTls.Cluster.CoreDnsNames.ConfigMap} in context '{connection.Context}'; {LocalTls.Cluster.CoreDnsOverride.PickUp}."
+                        : $"Nothing to remove: {LocalTls.Cluster.CoreDnsNames.Namespace}/{LocalTls.Cluster.CoreDnsNames.ConfigMap} has no key {LocalTls.Cluster.CoreDnsNames.Key} in context '{connection.Context}'.");
+                    return ExitCodes.Success;
+                }
+                catch (k8s.Autorest.HttpOperationException e)
+                {
+                    await stderr.WriteLineAsync($"error: the API server answered {(int)e.Response.StatusCode}: {e.Response.Content}");
+                    return ExitCodes.Environment;
+                }
+            }
+        }));
+        return remove;
     }
 
     internal static IPEndPoint ParseEndPoint(string text)

@@ -16,6 +16,7 @@ internal static class Program
         var kubelet = true;
         var certManager = true;
         var ingressClass = true;
+        var k3sSystem = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,8 +40,11 @@ internal static class Program
                 case "--no-ingress-class":
                     ingressClass = false;
                     break;
+                case "--k3s-system":
+                    k3sSystem = true;
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet] [--no-cert-manager] [--no-ingress-class]  (loopback addresses only)");
+                    await Console.Error.WriteLineAsync("usage: LocalTls.KubeApiDouble [--listen 127.0.0.1:PORT] [--kubeconfig FILE] [--step-ca PATH | --no-kubelet] [--no-cert-manager] [--no-ingress-class] [--k3s-system]  (loopback addresses only)");
                     return 1;
             }
         }
@@ -67,6 +71,13 @@ internal static class Program
         if (kubeconfig is not null)
         {
             server.WriteKubeconfig(kubeconfig);
+        }
+
+        if (k3sSystem)
+        {
+            // k3s's kube-system: CoreDNS importing coredns-custom, and Traefik's Service (for WithSslipDns).
+            using var client = server.CreateClient();
+            await K3sSystem.SeedAsync(client, k3s: true, CancellationToken.None);
         }
 
         // Before the kubelet stand-in, so that step-ca gets the cluster DNS its dns-01 answers are published in.

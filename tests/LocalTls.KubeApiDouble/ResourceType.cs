@@ -28,7 +28,7 @@ public sealed record ResourceType(
     /// Whether the server keeps <c>metadata.generation</c> for the kind: workloads, Ingress, CRDs and custom resources
     /// do; ConfigMap, Secret, Service, Namespace, PVC, Node and Event have none, as on a real server.
     /// </summary>
-    public bool TracksGeneration => Group.Length > 0 || Kind == "Pod";
+    public bool TracksGeneration => (Group.Length > 0 && Group != "rbac.authorization.k8s.io") || Kind == "Pod";
 
     /// <summary>Whether the kind has the <c>scale</c> subresource (Deployment, ReplicaSet; CRDs that declare it are not served so).</summary>
     public bool HasScale => Group == "apps" && Kind is "Deployment" or "ReplicaSet";
@@ -46,10 +46,19 @@ public sealed record ResourceType(
         new("", "v1", "Pod", "pods", "pod", true, true, ["po"]),
         new("", "v1", "Node", "nodes", "node", false, true, ["no"]),
         new("", "v1", "Event", "events", "event", true, false, ["ev"]),
+        new("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, false, ["sa"]),
         new("apps", "v1", "Deployment", "deployments", "deployment", true, true, ["deploy"]),
         new("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, true, ["rs"]),
         new("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, true, ["ing"]),
         new("networking.k8s.io", "v1", "IngressClass", "ingressclasses", "ingressclass", false, false, []),
+        // What cert-manager's static manifest also holds. The reference has no OpenAPI document for these two groups,
+        // so their objects are stored and served without schema validation (see the README).
+        new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, false, []),
+        new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", false, false, []),
+        new("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, false, []),
+        new("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, false, []),
+        new("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", false, false, []),
+        new("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", false, false, []),
         new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", false, true, ["crd", "crds"]),
     ];
 

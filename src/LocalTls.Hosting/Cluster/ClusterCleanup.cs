@@ -34,6 +34,12 @@ internal sealed class ClusterCleanup(ClusterTarget target, ILogger<ClusterCleanu
                 var inventory = await ClusterInventory.ReadAsync(connection.Client, identity, bounded.Token);
                 var deleted = await inventory.DeleteAllAsync(connection.Client, logger, bounded.Token);
                 logger.LogInformation("Deleted what LocalTls created in '{Cluster}' ({Count} objects): {Objects}.", cluster.Name, deleted.Count, string.Join(", ", deleted));
+                // The CoreDNS key is shared by every AppHost with WithSslipDns on this cluster (the same block); the next
+                // one to start writes it again.
+                if (cluster.SslipDns && await CoreDnsOverride.RemoveAsync(connection.Client, bounded.Token))
+                {
+                    logger.LogInformation("Removed LocalTls's key {Key} from {Namespace}/{ConfigMap} in '{Cluster}'.", CoreDnsNames.Key, CoreDnsNames.Namespace, CoreDnsNames.ConfigMap, cluster.Name);
+                }
             }
             catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or OperationCanceledException)
             {

@@ -139,9 +139,7 @@ internal static class ClusterConnector
         if (ingressClass is not null)
         {
             var services = await client.CoreV1.ListServiceForAllNamespacesAsync(cancellationToken: cancellationToken);
-            var controller = services.Items.FirstOrDefault(s => s.Spec?.Type == "LoadBalancer"
-                && (s.Metadata.Name.Contains(ingressClass, StringComparison.OrdinalIgnoreCase)
-                    || (s.Metadata.Labels?.TryGetValue("app.kubernetes.io/name", out var name) == true && name.Contains(ingressClass, StringComparison.OrdinalIgnoreCase))));
+            var controller = IngressControllerService(services.Items, ingressClass);
             var ip = controller?.Status?.LoadBalancer?.Ingress?.Select(i => i.Ip).FirstOrDefault(i => i is not null);
             if (ip is not null && IPAddress.TryParse(ip, out var balancer))
             {
@@ -152,6 +150,12 @@ internal static class ClusterConnector
         var internalIp = nodes.Items.SelectMany(n => n.Status?.Addresses ?? []).FirstOrDefault(a => a.Type == "InternalIP")?.Address;
         return internalIp is not null && IPAddress.TryParse(internalIp, out var node) ? node : null;
     }
+
+    /// <summary>The ingress controller's Service: a LoadBalancer named, or labelled <c>app.kubernetes.io/name</c>, after the ingress class (k3s: kube-system/traefik).</summary>
+    internal static V1Service? IngressControllerService(IEnumerable<V1Service> services, string ingressClass) =>
+        services.FirstOrDefault(s => s.Spec?.Type == "LoadBalancer"
+            && (s.Metadata.Name.Contains(ingressClass, StringComparison.OrdinalIgnoreCase)
+                || (s.Metadata.Labels?.TryGetValue("app.kubernetes.io/name", out var name) == true && name.Contains(ingressClass, StringComparison.OrdinalIgnoreCase))));
 
     /// <summary>The object as JSON, for the API calls that take any kind.</summary>
     public static JsonObject ToJson(IKubernetesObject obj) => ManifestYaml.ToJson(obj);

@@ -34,7 +34,8 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     private readonly ConcurrentDictionary<KubeconfigClusterResource, ClusterConnection> _connections = new();
     private readonly ConcurrentDictionary<KubeconfigClusterResource, Task> _runs = new();
 
-    public const string InstallCertManager = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.21.1/cert-manager.yaml";
+    /// <summary>The one command that installs cert-manager by hand, for the release LocalTls is tested against.</summary>
+    public static string InstallCertManager => CertManagerInstall.Command(CertManagerInstall.DefaultVersion);
 
     public ClusterConnection? Connection(KubeconfigClusterResource cluster) => _connections.TryGetValue(cluster, out var c) ? c : null;
 
@@ -190,6 +191,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             passwords[ca] = ca.KeyPassword is null ? null : await ca.KeyPassword.GetValueAsync(stopping);
         }
 
+        if (cluster.SslipDns)
+        {
+            await ApplyCoreDnsOverrideAsync(cluster, connection.Client, stopping);
+        }
+
         var resources = model.Resources.Where(r => r is not StepCaResource ca || ca.Cluster == cluster).ToList();
         var set = ClusterManifests.Render(resources, production: false, ca => StepCaMaterial.Load(ca), ca => passwords[ca]);
         var caObjects = set.Objects.Where(o => o is not (CertManager.ClusterIssuer or CertManager.Issuer or CertManager.Certificate or V1Ingress)).ToList();
@@ -220,7 +226,13 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
         var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
         var certificates = model.Resources.OfType<CertificateResource>().Where(c => c.HostDirectory is null && c.Issuer is not null).ToList();
-        await WaitForAsync(ct => CertManagerProblemAsync(connection.Client, ct), [.. issuers, .. certificates], stopping);
+        if (cluster.CertManagerInstallVersion is { } version)
+        {
+            await InstallCertManagerAsync(cluster, connection.Client, version, [.. issuers, .. certificates], stopping);
+        }
+
+        var certManagerVersion = cluster.CertManagerInstallVersion ?? CertManagerInstall.DefaultVersion;
+        await WaitForAsync(ct => CertManagerProblemAsync(connection.Client, certManagerVersion, ct), [.. issuers, .. certificates], stopping);
         // Without the ingress controller the HTTP-01 solver uses, cert-manager would fail the challenges and back off for hours.
         await WaitForAsync(ct => ClusterConnector.IngressProblemAsync(connection.Client, ClusterConnector.IngressClassesUsed(set.Objects), ct), [.. issuers, .. certificates], stopping);
         if (connection.IngressClass is null)
@@ -258,6 +270,31 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         await Task.WhenAll(
             watcher.WatchIssuersAsync(issuers, stopping),
             watcher.WatchCertificatesAsync(certificates, stopping));
+    }
+
+    /// <summary>WithSslipDns: LocalTls's server block in k3s's CoreDNS, and on the cluster resource what that means.</summary>
+    private async Task ApplyCoreDnsOverrideAsync(KubeconfigClusterResource cluster, IKubernetes client, CancellationToken stopping)
+    {
+        CoreDnsOverrideState state;
+        try
+        {
+            state = await CoreDnsOverride.EnsureAsync(client, cluster.IngressClassName, stopping);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            state = new(false, $"Not applied: the credentials may not read or write kube-system ({Shorten(ex.Response.Content ?? ex.Message)}). Use a context with cluster-admin rights, or leave out WithSslipDns().");
+        }
+
+        if (state.InPlace)
+        {
+            logger.LogInformation("CoreDNS override on '{Cluster}': {Summary}", cluster.Name, state.Summary);
+        }
+        else
+        {
+            logger.LogWarning("CoreDNS override on '{Cluster}': {Summary}", cluster.Name, state.Summary);
+        }
+
+        await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CoreDnsOverride, state.Summary) });
     }
 
     /// <summary>Server-side apply of one rendered object (with the hash of what is applied); force only on objects carrying LocalTls's managed-by label.</summary>
@@ -416,6 +453,51 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         });
     }
 
+    /// <summary>
+    /// WithCertManagerInstall: when cert-manager is not there (or not ready), apply that release's manifest; a failed
+    /// download or a refused document is shown on the waiting resources and tried again. A cert-manager installed
+    /// otherwise, or one that already answers, is left alone, whatever its version, so a re-run changes nothing.
+    /// </summary>
+    private async Task InstallCertManagerAsync(KubeconfigClusterResource cluster, IKubernetes client, string version, IReadOnlyList<IResource> waiting, CancellationToken stopping)
+    {
+        while (true)
+        {
+            if (await CertManagerInstall.SkipReasonAsync(client, version, stopping) is { } skip)
+            {
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, skip) });
+                return;
+            }
+
+            var url = CertManagerInstall.ManifestUrl(version);
+            await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"installing v{version} from {url}") });
+            try
+            {
+                var documents = CertManagerInstall.Parse(await CertManagerInstall.DownloadAsync(version, stopping), version);
+                var applied = await CertManagerInstall.ApplyAsync(client, documents, version, stopping);
+                logger.LogInformation("Applied cert-manager v{Version} ({Count} objects from {Url}) to '{Cluster}'.", version, applied, url, cluster.Name);
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, $"v{version} applied ({applied} objects from {url})") });
+                return;
+            }
+            catch (CertManagerInstallException ex)
+            {
+                logger.LogWarning("{Problem}", ex.Message);
+                await notifications.PublishUpdateAsync(cluster, s => s with { Properties = s.Properties.With(LocalTlsProperties.CertManager, ex.Message) });
+                foreach (var resource in waiting)
+                {
+                    await notifications.PublishUpdateAsync(resource, s => s with
+                    {
+                        State = ex.Refused
+                            ? new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)
+                            : new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info),
+                        Properties = s.Properties.With(LocalTlsProperties.Problem, ex.Message),
+                    });
+                }
+            }
+
+            await Task.Delay(RetryInterval, stopping);
+        }
+    }
+
     /// <summary>Shows <c>Waiting</c> with the problem on the waiting resources until there is none, checking every <see cref="RetryInterval"/>.</summary>
     private async Task WaitForAsync(Func<CancellationToken, Task<string?>> check, IReadOnlyList<IResource> waiting, CancellationToken stopping)
     {
@@ -447,11 +529,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
     }
 
-    /// <summary>
-    /// cert-manager is usable when its CRDs are Established and its webhook answers: a dry-run CertificateRequest
-    /// comes back with the user fields the mutating webhook fills, as cert-manager's own API checker tests it.
-    /// </summary>
-    internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken)
+    internal static Task<string?> CertManagerProblemAsync(IKubernetes client, CancellationToken cancellationToken) =>
+        CertManagerProblemAsync(client, CertManagerInstall.DefaultVersion, cancellationToken);
+
+    /// <summary>What keeps cert-manager from being usable, or <see langword="null"/>; a missing install names the command for <paramref name="version"/>.</summary>
+    internal static async Task<string?> CertManagerProblemAsync(IKubernetes client, string version, CancellationToken cancellationToken)
     {
         foreach (var crd in new[] { "certificates.cert-manager.io", "clusterissuers.cert-manager.io", "issuers.cert-manager.io", "certificaterequests.cert-manager.io" })
         {
@@ -465,7 +547,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             }
             catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
             {
-                return $"Waiting for cert-manager: it is not installed (no CRD {crd}). Install it with: {InstallCertManager}";
+                return $"Waiting for cert-manager: it is not installed (no CRD {crd}). Install it with: {CertManagerInstall.Command(version)}";
             }
         }
 

@@ -128,4 +128,48 @@ public static class KubeconfigClusterBuilderExtensions
         builder.Resource.CleanupOnStop = true;
         return builder;
     }
+
+    /// <summary>
+    /// Makes pods resolve sslip.io and nip.io names without the internet, on k3s: LocalTls adds its own key
+    /// (<c>localtls.server</c>) to <c>kube-system/coredns-custom</c>, whose <c>*.server</c> keys k3s's CoreDNS imports,
+    /// and names carrying a loopback address (<c>web.127.0.0.1.sslip.io</c>) resolve to the ingress controller's
+    /// Service instead, so HTTP-01 validation reaches the ingress rather than the validating pod. Keys others wrote are
+    /// never touched. Opt-in because it changes DNS for every pod of the cluster and outlives the AppHost; on a cluster
+    /// whose CoreDNS does not import that ConfigMap (not k3s), nothing is written and the cluster resource says so.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddKubeconfigCluster("k3s").WithSslipDns();
+    /// var web = k3s.AddSslipHostname("web");   // resolves inside the cluster, offline
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithSslipDns(this IResourceBuilder<KubeconfigClusterResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.SslipDns = true;
+        return builder;
+    }
+
+    /// <summary>
+    /// Installs cert-manager when the cluster has none: at run time, the upstream static manifest of that release
+    /// (<c>https://github.com/cert-manager/cert-manager/releases/download/v{version}/cert-manager.yaml</c>) is downloaded
+    /// and applied with server-side apply, then issuers and certificates wait for its CRDs and webhook as usual. A
+    /// cert-manager that already answers is left as it is. When the download fails (offline) or the API server refuses
+    /// a document, the issuers and certificates say so, with the command that installs it by hand.
+    /// </summary>
+    /// <param name="builder">The cluster.</param>
+    /// <param name="version">The release, without the <c>v</c>, e.g. <c>1.21.1</c> (the release LocalTls is tested against).</param>
+    /// <exception cref="ArgumentException">The version is not a cert-manager release version.</exception>
+    /// <example>
+    /// <code>
+    /// var k3s = builder.AddKubeconfigCluster("k3s").WithCertManagerInstall("1.21.1");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<KubeconfigClusterResource> WithCertManagerInstall(this IResourceBuilder<KubeconfigClusterResource> builder, string version)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.CertManagerInstallVersion = CertManagerInstall.RequireVersion(version, nameof(version));
+        return builder;
+    }
 }

@@ -39,4 +39,9 @@ public sealed class KubeconfigClusterResource(string name) : Resource(name)
 
     /// <summary>Whether LocalTls deletes what it created in this cluster when the AppHost stops (off by default: the CA's state persists).</summary>
     public bool CleanupOnStop { get; internal set; }
+    /// <summary>Whether LocalTls writes its sslip.io server block into k3s's CoreDNS (<c>WithSslipDns</c>).</summary>
+    internal bool SslipDns { get; set; }
+
+    /// <summary>The cert-manager release to install when it is missing (<c>WithCertManagerInstall</c>), e.g. <c>1.21.1</c>.</summary>
+    internal string? CertManagerInstallVersion { get; set; }
 }

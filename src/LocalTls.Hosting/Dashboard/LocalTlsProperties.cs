@@ -63,4 +63,6 @@ internal static class LocalTlsProperties
         [RootCertificate] = ("Root certificate", 11),
         [Resolver] = ("DNS resolver", 12),
     };
+    public const string CoreDnsOverride = "localtls.coreDnsOverride";
+    public const string CertManager = "localtls.certManager";
 }

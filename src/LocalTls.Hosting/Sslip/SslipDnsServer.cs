@@ -28,6 +28,7 @@ internal sealed class SslipDnsServer : IAsyncDisposable
     private readonly LoopbackUdpServerTransport _udp;
     private readonly IServerTransport? _tcp;
     private readonly IReadOnlyList<string> _zones;
+    private readonly SslipAnswerRules? _rules;
     private readonly int _ttl;
     private readonly int _negativeTtl;
     private readonly int _txtTtl;
@@ -53,6 +54,7 @@ internal sealed class SslipDnsServer : IAsyncDisposable
         _udp = udp;
         _tcp = tcp;
         _zones = zones;
+        _rules = options.Rules;
         _ttl = (int)options.Ttl.TotalSeconds;
         _txtTtl = (int)options.TxtTtl.TotalSeconds;
         _negativeTtl = Math.Min(_ttl, _txtTtl);
@@ -113,7 +115,7 @@ internal sealed class SslipDnsServer : IAsyncDisposable
 
         CheckTtl(options.Ttl, nameof(options.Ttl));
         CheckTtl(options.TxtTtl, nameof(options.TxtTtl));
-        var zones = SslipHostname.NormalizeZones(options.Zones);
+        var zones = options.Rules?.Zones ?? SslipHostname.NormalizeZones(options.Zones);
 
         var attempts = requested.Port == 0 ? PortZeroAttempts : 1;
         for (var attempt = 1; ; attempt++)
@@ -413,17 +415,17 @@ internal sealed class SslipDnsServer : IAsyncDisposable
         {
             AnswerApex(response, qname, zone, type, txt);
         }
-        else if (SslipHostname.TryParse(name, allowWildcard: false, _zones, out var host, out _))
+        else if (AddressOf(name) is { } address)
         {
-            var isV4 = host.Address.AddressFamily == AddressFamily.InterNetwork;
+            var isV4 = address.AddressFamily == AddressFamily.InterNetwork;
             if (type is RecordType.A or RecordType.Any && isV4)
             {
-                response.AnswerRecords.Add(new ARecord(qname, _ttl, host.Address));
+                response.AnswerRecords.Add(new ARecord(qname, _ttl, address));
             }
 
             if (type is RecordType.Aaaa or RecordType.Any && !isV4)
             {
-                response.AnswerRecords.Add(new AaaaRecord(qname, _ttl, host.Address));
+                response.AnswerRecords.Add(new AaaaRecord(qname, _ttl, address));
             }
 
             if (type is RecordType.Txt or RecordType.Any)
@@ -451,6 +453,12 @@ internal sealed class SslipDnsServer : IAsyncDisposable
 
         return response;
     }
+
+    /// <summary>The address a name in the zones carries: by the in-cluster rules when given, else by sslip.io's full rules.</summary>
+    private IPAddress? AddressOf(string name) =>
+        _rules is not null
+            ? _rules.Answer(name)
+            : SslipHostname.TryParse(name, allowWildcard: false, _zones, out var host, out _) ? host.Address : null;
 
     private void AnswerApex(DnsMessage response, DomainName qname, string zone, RecordType type, string[] txt)
     {

@@ -27,6 +27,12 @@ internal sealed class SslipDnsServerOptions
     public IReadOnlyList<string>? Zones { get; init; }
 
     /// <summary>
+    /// Answer addresses by these rules (the ones the cluster's CoreDNS override is rendered from) instead of sslip.io's
+    /// full rules; their zones replace <see cref="Zones"/>. <see langword="null"/> by default.
+    /// </summary>
+    public SslipAnswerRules? Rules { get; init; }
+
+    /// <summary>
     /// TTL of A, AAAA, NS and SOA answers; 60 seconds by default.
     /// </summary>
     // 60 s: the address is a pure function of the name, so caching is always correct, yet a minute keeps

@@ -26,6 +26,10 @@ internal static class SslipMatcher
 
     public static SslipMatch? FindAny(string host) => FindIPv4(host) ?? FindIPv6(host);
 
+    /// <summary>The leftmost dashed IPv4, failing that the leftmost dotted one: sslip.io's rule without the hex form.</summary>
+    public static SslipMatch? FindDashedOrDottedIPv4(string host) =>
+        FindIPv4(host, '-', SslipForm.Dashed) ?? FindIPv4(host, '.', SslipForm.Dotted);
+
     private static bool IsDelimiter(char c) => c is '.' or '-';
 
     private static bool StartsToken(string host, int position) => position == 0 || IsDelimiter(host[position - 1]);

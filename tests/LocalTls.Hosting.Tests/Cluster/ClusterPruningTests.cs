@@ -146,12 +146,17 @@ public class ClusterPruningTests
         server.WriteKubeconfig(kubeconfig);
         var client = server.CreateClient();
 
+        // k3s's CoreDNS with a key another team wrote: clean-up takes LocalTls's key (WithSslipDns) and leaves theirs.
+        await K3sSystem.SeedAsync(client, k3s: true, Ct);
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coredns-custom","namespace":"kube-system"},"data":{"team.server":"example.test:53 {\n    errors\n}\n"}}""", V1Patch.PatchType.ApplyPatch), "coredns-custom", "kube-system", fieldManager: "team", cancellationToken: Ct);
         var builder = Model(kubeconfig, dir.Combine("caroot"), identity: null, cleanup: true, "app-tls");
+        builder.CreateResourceBuilder(builder.Resources.OfType<KubeconfigClusterResource>().Single()).WithSslipDns();
         var identity = KubernetesNames.LabelValueFrom(builder.Environment.ApplicationName);
         await using var app = await builder.BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
         await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(150), Ct);
         var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("step-ca", "step-ca", cancellationToken: Ct);
+        Assert.Contains(CoreDnsNames.Key, (await client.CoreV1.ReadNamespacedConfigMapAsync(CoreDnsNames.ConfigMap, CoreDnsNames.Namespace, cancellationToken: Ct)).Data.Keys);
         Assert.Equal(identity, deployment.Metadata.Labels["app.kubernetes.io/part-of"]);
 
         await client.CustomObjects.CreateNamespacedCustomObjectAsync(ForeignCertificate("other-tls", "other-shop"), "cert-manager.io", "v1", "default", "certificates", cancellationToken: Ct);
@@ -168,5 +173,7 @@ public class ClusterPruningTests
         Assert.True(await CertificateExistsAsync(client, "other-tls"));
         Assert.True(await ExistsAsync(() => client.CoreV1.ReadNamespacedConfigMapAsync("hand-made", "default", cancellationToken: Ct)));
         Assert.True(await ExistsAsync(() => client.CoreV1.ReadNamespaceAsync("default", cancellationToken: Ct)));
+        var coreDns = await client.CoreV1.ReadNamespacedConfigMapAsync(CoreDnsNames.ConfigMap, CoreDnsNames.Namespace, cancellationToken: Ct);
+        Assert.Equal(["team.server"], coreDns.Data.Keys);
     }
 }

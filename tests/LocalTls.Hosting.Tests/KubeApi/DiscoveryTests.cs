@@ -61,7 +61,7 @@ public class DiscoveryTests
         var resources = list["resources"]!.AsArray().ToDictionary(r => (string)r!["name"]!, r => r!);
         Assert.Equal(
             ["configmaps", "events", "namespaces", "namespaces/status", "nodes", "nodes/status", "persistentvolumeclaims", "persistentvolumeclaims/status",
-             "pods", "pods/log", "pods/status", "secrets", "services", "services/status"],
+             "pods", "pods/log", "pods/status", "secrets", "serviceaccounts", "services", "services/status"],
             resources.Keys.Order(StringComparer.Ordinal));
         Assert.True((bool)resources["configmaps"]["namespaced"]!);
         Assert.False((bool)resources["nodes"]["namespaced"]!);
@@ -77,7 +77,7 @@ public class DiscoveryTests
         await using var server = await DoubleClient.StartAsync();
         var (_, groups) = await server.SendAsync("GET", "/apis");
         var names = groups["groups"]!.AsArray().Select(g => (string)g!["name"]!).ToList();
-        Assert.Equal(["apps", "networking.k8s.io", "apiextensions.k8s.io"], names);
+        Assert.Equal(["apps", "networking.k8s.io", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io"], names);
         var (_, apps) = await server.SendAsync("GET", "/apis/apps/v1");
         Assert.Contains(apps["resources"]!.AsArray(), r => (string?)r!["name"] == "deployments/status");
         var (_, networking) = await server.SendAsync("GET", "/apis/networking.k8s.io/v1");

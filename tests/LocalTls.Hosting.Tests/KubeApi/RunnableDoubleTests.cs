@@ -55,6 +55,30 @@ public class RunnableDoubleTests
     }
 
     [Fact]
+    public async Task With_k3s_system_it_holds_a_CoreDNS_that_imports_coredns_custom()
+    {
+        using var temp = new TempDirectory();
+        var kubeconfig = temp.Combine("kubeconfig");
+        using var process = Start("--listen", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--no-kubelet", "--k3s-system");
+        try
+        {
+            for (var i = 0; i < 300 && !process.HasExited && !(await process.StandardOutput.ReadLineAsync(Ct) ?? "").Contains("Kubernetes API double on", StringComparison.Ordinal); i++)
+            {
+            }
+
+            Assert.True(File.Exists(kubeconfig), $"no kubeconfig written; exited: {process.HasExited}");
+            var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            Assert.Null(await LocalTls.Cluster.CoreDnsOverride.NotSupportedReasonAsync(client, Ct));
+            Assert.Equal(LocalTls.KubeApiDouble.K3sSystem.TraefikClusterIp, (await client.CoreV1.ReadNamespacedServiceAsync("traefik", "kube-system", cancellationToken: Ct)).Spec.ClusterIP);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task Given_a_step_ca_it_runs_the_step_ca_Deployment_applied_to_it()
     {
         using var temp = new TempDirectory();
