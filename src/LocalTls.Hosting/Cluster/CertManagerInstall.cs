@@ -194,18 +194,20 @@ internal static partial class CertManagerInstall
             {
                 if (!discovered.TryGetValue(document.ApiVersion, out var resources))
                 {
-                    // GET /api/v1/ or /apis/{group}/{version}/: the APIResourceList (empty plural; the client maps the core group).
-                    object list;
-                    try
+                    // The APIResourceList at /api/v1 or /apis/{group}/{version}, as kubectl's discovery reads it.
+                    string list;
+                    using (var response = await KubernetesHttp.GetAsync(client, group.Length == 0 ? $"api/{groupVersion}" : $"apis/{group}/{groupVersion}", HttpCompletionOption.ResponseContentRead, cancellationToken))
                     {
-                        list = await client.CustomObjects.ListClusterCustomObjectAsync(group, groupVersion, "", cancellationToken: cancellationToken);
-                    }
-                    catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-                    {
-                        throw new CertManagerInstallException($"The API server does not serve {document.ApiVersion}, which cert-manager v{version} needs ({what}). Is the cluster's Kubernetes too old for this release?", refused: true);
+                        if (response.StatusCode == HttpStatusCode.NotFound)
+                        {
+                            throw new CertManagerInstallException($"The API server does not serve {document.ApiVersion}, which cert-manager v{version} needs ({what}). Is the cluster's Kubernetes too old for this release?", refused: true);
+                        }
+
+                        response.EnsureSuccessStatusCode();
+                        list = await response.Content.ReadAsStringAsync(cancellationToken);
                     }
 
-                    resources = JsonNode.Parse(KubernetesJson.Serialize(list))?["resources"] as JsonArray ?? [];
+                    resources = JsonNode.Parse(list)?["resources"] as JsonArray ?? [];
                     discovered[document.ApiVersion] = resources;
                 }
 

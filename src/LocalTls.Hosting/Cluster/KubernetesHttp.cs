@@ -12,7 +12,8 @@ internal static class KubernetesHttp
     public static async Task<HttpResponseMessage> GetAsync(IKubernetes client, string path, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         var kubernetes = (Kubernetes)client;
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kubernetes.BaseUri, path));
+        // Appended, not resolved: a server URL with a path (a proxy such as Rancher's /k8s/clusters/{id}) keeps it.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kubernetes.BaseUri.ToString().TrimEnd('/') + "/" + path.TrimStart('/')));
         if (kubernetes.Credentials is { } credentials)
         {
             await credentials.ProcessHttpRequestAsync(request, cancellationToken);

@@ -53,6 +53,7 @@ public class CertManagerInstallTests
         CertManagerInstall.ReleasesBaseUri = release.BaseUri;
         await using var server = await DoubleClient.StartAsync();
         await server.CreateClient().CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new() { Name = "kube-system" } }, cancellationToken: Ct); // every cluster has it
+        server.AddTraefikIngressClass(); // k3s's: the HTTP-01 solver's class
         await using var certManager = CertManagerStandIn.Start(server);
         await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
         var kubeconfig = dir.Combine("kubeconfig");
