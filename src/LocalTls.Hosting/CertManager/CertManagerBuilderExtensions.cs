@@ -201,7 +201,14 @@ public static class CertManagerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(issuer, nameof(issuer));
         RequireNoClusterWildcard(builder.Resource, issuer.Resource, nameof(issuer));
+        var previous = builder.Resource.Issuer;
         builder.Resource.Issuer = issuer.Resource;
+        if (CertManagerRules.DurationOutsideClaims(builder.Resource) is { } problem)
+        {
+            builder.Resource.Issuer = previous;
+            throw new ArgumentException(problem, nameof(issuer));
+        }
+
         return builder;
     }
 
@@ -278,8 +285,15 @@ public static class CertManagerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         // cert-manager's own rule: at least one hour, and renewal strictly before the end of the lifetime.
+        var previous = (builder.Resource.Duration, builder.Resource.RenewBefore);
         builder.Resource.Duration = CertManagerRules.RequireDuration(duration, nameof(duration));
         builder.Resource.RenewBefore = CertManagerRules.RequireRenewBefore(renewBefore, duration, nameof(renewBefore));
+        if (CertManagerRules.DurationOutsideClaims(builder.Resource) is { } problem)
+        {
+            (builder.Resource.Duration, builder.Resource.RenewBefore) = previous;
+            throw new ArgumentException(problem, nameof(duration));
+        }
+
         return builder;
     }
 

@@ -17,6 +17,47 @@ internal static class CertManagerRules
     /// <summary>Whether an issuer is one that cert-manager runs (in a cluster, or a public ACME server).</summary>
     public static bool IsClusterIssuer(AcmeIssuerResource? issuer) => issuer is not null && issuer.Ca is not { Cluster: null };
 
+    /// <summary>
+    /// A certificate's <c>WithDuration</c> must lie within what the provisioner its issuer uses allows: step-ca refuses
+    /// any other at finalize with a bare <c>serverInternal</c>, after the challenge passed, which tells nobody why.
+    /// </summary>
+    /// <returns>What to write instead, or <see langword="null"/> when the lifetime fits (or nothing is known yet).</returns>
+    public static string? DurationOutsideClaims(CertificateResource certificate)
+    {
+        if (certificate.Duration is not { } duration || certificate.Issuer?.Ca is not { } ca)
+        {
+            return null;
+        }
+
+        var name = certificate.Issuer.ProvisionerName ?? ca.DefaultProvisionerName;
+        // Without WithAcmeProvisioner the CA gets the default provisioner, with its default claims.
+        var provisioner = ca.Provisioners.FirstOrDefault(p => p.Name == name) ?? new AcmeProvisionerOptions { Name = name };
+        if (StepCaOptionsValidator.Lifetimes(ca.Claims, provisioner.Claims) is not var (min, max) || (duration >= min && duration <= max))
+        {
+            return null;
+        }
+
+        // Say where the bound that is in the way comes from: the provisioner's own claims win over the CA's.
+        var provisionerSetsIt = duration > max ? provisioner.Claims?.MaxTlsCertDuration is not null : provisioner.Claims?.MinTlsCertDuration is not null;
+        var bound = duration > max ? $"MaxTlsCertDuration = TimeSpan.FromDays({Math.Ceiling(duration.TotalDays)})" : $"MinTlsCertDuration = TimeSpan.FromMinutes({Math.Floor(duration.TotalMinutes)})";
+        var widen = provisionerSetsIt
+            ? $"its provisioner's claims: .WithAcmeProvisioner(\"{name}\", p => p.Claims = new() {{ {bound} }})"
+            : duration > max ? "the CA's lifetimes: .WithCertificateLifetimes(max: ...)" : "the CA's lifetimes: .WithCertificateLifetimes(min: ...)";
+        return $"The certificate '{certificate.Name}' asks for a lifetime of {StepCaConfig.FormatDuration(duration)}, but the provisioner '{name}' of the CA '{ca.Name}' allows {StepCaConfig.FormatDuration(min)} to {StepCaConfig.FormatDuration(max)}, and step-ca would refuse it only when the order is finalized. Ask for a lifetime in that range with WithDuration, or widen {widen}.";
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for every certificate of <paramref name="ca"/> whose lifetime its claims no longer allow.</summary>
+    public static void RequireDurationsWithinClaims(IEnumerable<IResource> resources, StepCaResource ca, string? paramName)
+    {
+        foreach (var certificate in resources.OfType<CertificateResource>().Where(c => c.Issuer?.Ca == ca))
+        {
+            if (DurationOutsideClaims(certificate) is { } problem)
+            {
+                throw new ArgumentException(problem, paramName);
+            }
+        }
+    }
+
     /// <summary>cert-manager's shortest certificate lifetime.</summary>
     public static readonly TimeSpan MinimumDuration = TimeSpan.FromHours(1);
 

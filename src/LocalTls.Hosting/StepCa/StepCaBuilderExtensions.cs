@@ -1,3 +1,4 @@
+using LocalTls.CertManager;
 using Aspire.Hosting.ApplicationModel;
 using LocalTls;
 using LocalTls.Cluster;
@@ -50,6 +51,16 @@ public static class StepCaBuilderExtensions
         var provisioner = new AcmeProvisionerOptions { Name = name };
         configure?.Invoke(provisioner);
         builder.Resource.ProvisionerList.Add(provisioner);
+        try
+        {
+            CertManagerRules.RequireDurationsWithinClaims(builder.ApplicationBuilder.Resources, builder.Resource, nameof(configure));
+        }
+        catch (ArgumentException)
+        {
+            builder.Resource.ProvisionerList.Remove(provisioner);
+            throw;
+        }
+
         return builder;
     }
 
@@ -150,7 +161,18 @@ public static class StepCaBuilderExtensions
             throw new ArgumentException($"Certificate lifetimes must satisfy 0 < min <= default <= max; got min {claims.MinTlsCertDuration}, default {claims.DefaultTlsCertDuration}, max {claims.MaxTlsCertDuration}. E.g. min: 5 minutes, default: 24 hours, max: 90 days.");
         }
 
+        var previous = builder.Resource.Claims;
         builder.Resource.Claims = claims;
+        try
+        {
+            CertManagerRules.RequireDurationsWithinClaims(builder.ApplicationBuilder.Resources, builder.Resource, null);
+        }
+        catch (ArgumentException)
+        {
+            builder.Resource.Claims = previous;
+            throw;
+        }
+
         return builder;
     }
 

@@ -269,6 +269,17 @@ internal static partial class StepCaOptionsValidator
 
     private sealed record Effective(TimeSpan Min, TimeSpan Max, TimeSpan Default, string Inherited);
 
+    /// <summary>
+    /// The lifetimes a provisioner allows: its own claims over the authority's over step-ca's, as step-ca's Claimer
+    /// resolves them; <see langword="null"/> when the claims are invalid (their own check says why).
+    /// </summary>
+    internal static (TimeSpan Min, TimeSpan Max)? Lifetimes(StepCaClaimsOptions? authority, StepCaClaimsOptions? provisioner)
+    {
+        var ignored = new List<string>();
+        var effective = ValidateClaims("", authority, Step, ignored) is { } a ? ValidateClaims("", provisioner, a, ignored) : null;
+        return effective is null ? null : (effective.Min, effective.Max);
+    }
+
     /// <summary>Validates claims the way step-ca's Claimer does, against the claims they inherit from.</summary>
     /// <returns>The effective claims, or null when they are invalid.</returns>
     private static Effective? ValidateClaims(string label, StepCaClaimsOptions? claims, Effective parent, List<string> errors)

@@ -49,4 +49,39 @@ public class BuilderRulesTests
         Assert.Equal(["*.app.test"], certificate.Resource.DnsNames);
         Assert.Equal(TimeSpan.FromHours(240), certificate.Resource.RenewBefore);
     }
+
+    [Fact]
+    public void A_lifetime_the_issuers_provisioner_does_not_allow_is_refused_in_either_order_and_nothing_changes()
+    {
+        var builder = NewBuilder();
+        var ca = builder.AddStepCa("step-ca");
+        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca);
+
+        // The default provisioner allows 5 minutes to 90 days (its own maximum over step-ca's 24 hours).
+        var first = builder.AddCertificate("first-tls").WithDuration(TimeSpan.FromDays(100));
+        var ex = Assert.Throws<ArgumentException>(() => first.WithIssuer(issuer));
+        Assert.Equal("issuer", ex.ParamName);
+        Assert.Contains("asks for a lifetime of 2400h", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("allows 5m to 2160h", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(".WithAcmeProvisioner(\"acme\", p => p.Claims = new() { MaxTlsCertDuration = TimeSpan.FromDays(100) })", ex.Message, StringComparison.Ordinal);
+        Assert.Null(first.Resource.Issuer);
+
+        var second = builder.AddCertificate("second-tls").WithIssuer(issuer).WithDuration(TimeSpan.FromDays(30), TimeSpan.FromDays(10));
+        Assert.Equal("duration", Assert.Throws<ArgumentException>(() => second.WithDuration(TimeSpan.FromDays(91))).ParamName);
+        Assert.Equal((TimeSpan.FromDays(30), TimeSpan.FromDays(10)), (second.Resource.Duration, second.Resource.RenewBefore));
+
+        // Narrowing the CA afterwards is refused too, and leaves the CA as it was.
+        var lifetimes = ca.Resource.Claims;
+        ex = Assert.Throws<ArgumentException>(() => ca.WithCertificateLifetimes(min: TimeSpan.FromDays(40), @default: TimeSpan.FromDays(40), max: TimeSpan.FromDays(60)));
+        Assert.Contains("'second-tls'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("WithCertificateLifetimes(min: ...)", ex.Message, StringComparison.Ordinal);
+        Assert.Same(lifetimes, ca.Resource.Claims);
+        Assert.Throws<ArgumentException>(() => ca.WithAcmeProvisioner("acme", p => p.Claims = new() { MaxTlsCertDuration = TimeSpan.FromDays(7) }));
+        Assert.Empty(ca.Resource.Provisioners);
+
+        // Widened where the message says, the lifetime is taken.
+        ca.WithAcmeProvisioner("acme", p => p.Claims = new() { MaxTlsCertDuration = TimeSpan.FromDays(100) });
+        first.WithIssuer(issuer);
+        Assert.Same(issuer.Resource, first.Resource.Issuer);
+    }
 }
