@@ -445,8 +445,24 @@ public sealed class Kubelet : IAsyncDisposable
     /// </summary>
     private async Task OnExitedAsync(RunningPod pod, Process process)
     {
-        // Waits until the redirected output is read to its end, so the exited run's log is complete.
-        process.WaitForExit();
+        lock (pod)
+        {
+            if (pod.Stopped || stopping.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            // Waits until the redirected output is read to its end, so the exited run's log is complete.
+            process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            return; // disposed: the pod was stopped meanwhile
+        }
+
         TimeSpan delay;
         lock (pod)
         {

@@ -343,30 +343,35 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         // A crash loop never changes the Deployment (no replica gets ready): its pods are watched meanwhile.
         using var rollout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var podStates = RolledOut(deployment) ? Task.CompletedTask : Task.Run(() => WatchPodStateAsync(client, ca, rollout.Token), CancellationToken.None);
-        while (!RolledOut(deployment))
+        try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(RetryInterval * 6);
-            try
+            while (!RolledOut(deployment))
             {
-                await foreach (var (_, changed) in client.AppsV1.WatchListNamespacedDeploymentAsync(ca.Namespace, fieldSelector: $"metadata.name={ca.ServiceName}", resourceVersion: deployment.Metadata.ResourceVersion, cancellationToken: timeout.Token))
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(RetryInterval * 6);
+                try
                 {
-                    deployment = changed;
-                    if (RolledOut(deployment))
+                    await foreach (var (_, changed) in client.AppsV1.WatchListNamespacedDeploymentAsync(ca.Namespace, fieldSelector: $"metadata.name={ca.ServiceName}", resourceVersion: deployment.Metadata.ResourceVersion, cancellationToken: timeout.Token))
                     {
-                        break;
+                        deployment = changed;
+                        if (RolledOut(deployment))
+                        {
+                            break;
+                        }
                     }
                 }
-            }
-            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-            {
-                deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
-                await PublishPodStateAsync(client, ca, stopping);
+                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
+                    await PublishPodStateAsync(client, ca, stopping);
+                }
             }
         }
-
-        await rollout.CancelAsync();
-        await podStates;
+        finally
+        {
+            await rollout.CancelAsync();
+            await podStates;
+        }
 
         string? problem = null;
         while (true)
