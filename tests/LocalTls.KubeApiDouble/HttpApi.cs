@@ -217,7 +217,7 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
         }
     }
 
-    /// <summary>A pod's log as text, one line each; with <c>follow=true</c> it streams until the log ends or the client leaves.</summary>
+    /// <summary>A pod's log as text, one line each; with <c>follow=true</c> it streams until the log ends or the client leaves; <c>previous=true</c> reads the run before the last restart.</summary>
     private async Task PodLogAsync(HttpContext context, string ns, string pod)
     {
         var podType = ResourceType.BuiltIn.Single(t => t.Kind == "Pod");
@@ -237,7 +237,18 @@ internal sealed class HttpApi(KubeApi api, ServiceProxy proxy, PodLogs podLogs, 
 
         int? tail = int.TryParse(query["tailLines"], CultureInfo.InvariantCulture, out var lines) ? lines : null;
         var follow = query["follow"] == "true";
-        var log = podLogs.For(ns, pod, container == containers.FirstOrDefault() ? null : container);
+        var key = container == containers.FirstOrDefault() ? null : container;
+        PodLogs.Log log;
+        if (query["previous"] == "true")
+        {
+            log = podLogs.Previous(ns, pod, key)
+                ?? throw ApiError.BadRequest($"previous terminated container \"{container ?? containers.FirstOrDefault()}\" in pod \"{pod}\" not found");
+        }
+        else
+        {
+            log = podLogs.For(ns, pod, key);
+        }
+
         var (existing, channel) = log.Read(tail, follow);
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/plain";

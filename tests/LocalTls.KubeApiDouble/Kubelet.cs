@@ -11,14 +11,17 @@ namespace LocalTls.KubeApiDouble;
 /// A stand-in for the kubelet and the Deployment controller: a Deployment whose container command names a program
 /// this machine has (step-ca) runs as a local process, with its ConfigMap, Secret, projected and volume claim contents written
 /// where the container would see them, a Pod that reports it, its output as the pod's log, readiness from its
-/// readiness probe, and the Service proxy reaching it.
+/// readiness probe, and the Service proxy reaching it. A process that exits is started again as with
+/// <c>restartPolicy: Always</c>: <c>lastState.terminated</c>, <c>restartCount</c>, and <c>CrashLoopBackOff</c> while
+/// the kubelet's back-off runs (immediately after the first exit, then 10 s doubling up to 5 min); the exited run's
+/// output stays readable as the previous log.
 /// </summary>
 /// <remarks>
 /// Simplified: one replica; a volume source with <c>items</c> is refused rather than misread (<c>optional</c> is not
 /// read); no image is pulled (the command's program runs from <c>executables</c>); there is no
 /// container filesystem, so every string in a mounted JSON file that names a mounted path is rewritten to the host
-/// folder, and a top-level <c>address</c> (step-ca's listen address) becomes a free loopback port; a process that exits
-/// is reported terminated and not restarted.
+/// folder, and a top-level <c>address</c> (step-ca's listen address) becomes a free loopback port; a restart runs the
+/// same program with the same files and ports (no new container, so files the process wrote stay).
 /// </remarks>
 public sealed class Kubelet : IAsyncDisposable
 {
@@ -49,6 +52,12 @@ public sealed class Kubelet : IAsyncDisposable
         watcher = server.Store.Watch(DeploymentType, null, 0, _ => true);
         loop = Task.Run(RunAsync);
     }
+
+    /// <summary>The first wait before a crashed container is started again (the kubelet's 10 s); it doubles per crash up to <see cref="MaxBackOff"/>. Tests set it short.</summary>
+    public TimeSpan BackOffBase { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest back-off (the kubelet's 5 min); a run that lasted twice as long resets it, as the kubelet does.</summary>
+    public TimeSpan MaxBackOff { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Starts running the Deployments stored now and later.</summary>
     /// <param name="executables">Command name (the container's <c>command[0]</c>) to the program that runs it, e.g. <c>step-ca</c>.</param>
@@ -110,7 +119,7 @@ public sealed class Kubelet : IAsyncDisposable
             running[key] = pod;
         }
 
-        _ = Task.Run(() => ProbeAsync(pod, deployment));
+        Launch(pod);
     }
 
     private RunningPod StartPod(JsonObject deployment, string executable, string template)
@@ -208,12 +217,6 @@ public sealed class Kubelet : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"{executable} did not start");
-        process.OutputDataReceived += (_, e) => Log(ns, podName, e.Data);
-        process.ErrorDataReceived += (_, e) => Log(ns, podName, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
         var labels = deployment["spec"]!["template"]!["metadata"]?["labels"]?.DeepClone();
         var podObject = new JsonObject
         {
@@ -237,32 +240,63 @@ public sealed class Kubelet : IAsyncDisposable
             },
             ["spec"] = podSpec.DeepClone(),
         };
-        server.Api.Create(PodType, ns, podObject, Options);
-        var pod = new RunningPod(ns, podName, template, process, ports, (JsonObject)deployment.DeepClone());
-        WritePodStatus(pod, ready: false);
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => OnExited(pod);
-        return pod;
+        var created = server.Api.Create(PodType, ns, podObject, Options);
+        return new RunningPod(ns, podName, (string?)created["metadata"]?["uid"] ?? "", template, info, ports, (JsonObject)deployment.DeepClone());
     }
 
-    private void Log(string ns, string pod, string? line)
+    /// <summary>Starts (or starts again) the pod's container process and reports it running, not yet ready.</summary>
+    private void Launch(RunningPod pod)
+    {
+        Process process;
+        lock (pod)
+        {
+            if (pod.Stopped || stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            // Each run has its own log: the one before stays readable as the previous log.
+            var log = server.PodLogs.Begin(pod.Namespace, pod.Name, null);
+            process = new Process { StartInfo = pod.StartInfo, EnableRaisingEvents = true };
+            process.OutputDataReceived += (_, e) => Append(log, e.Data);
+            process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+            process.Exited += (_, _) => _ = Task.Run(() => OnExitedAsync(pod, process));
+            if (!process.Start())
+            {
+                throw new InvalidOperationException($"{pod.StartInfo.FileName} did not start");
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var before = pod.Process;
+            pod.Process = process;
+            before?.Dispose();
+            pod.StartedAt = DateTime.UtcNow;
+            pod.State = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = Timestamp(pod.StartedAt) } };
+            WritePodStatus(pod, ready: false);
+        }
+
+        _ = Task.Run(() => ProbeAsync(pod, process));
+    }
+
+    private static void Append(PodLogs.Log log, string? line)
     {
         if (line is not null)
         {
-            server.PodLogs.Write(ns, pod, line);
+            log.Append(line);
         }
     }
 
     /// <summary>The readiness probe, as the kubelet runs it (HTTPS without verifying the certificate).</summary>
-    private async Task ProbeAsync(RunningPod pod, JsonObject deployment)
+    private async Task ProbeAsync(RunningPod pod, Process process)
     {
-        var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        var container = pod.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var probe = container["readinessProbe"]?["httpGet"];
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
         {
             Timeout = TimeSpan.FromSeconds(2),
         };
-        for (var attempt = 0; attempt < 300 && !pod.Process.HasExited && !stopping.IsCancellationRequested; attempt++)
+        for (var attempt = 0; attempt < 300 && !process.HasExited && !stopping.IsCancellationRequested; attempt++)
         {
             var ready = probe is null;
             if (probe is not null && HostPort(container, probe["port"], pod) is { } port)
@@ -283,7 +317,15 @@ public sealed class Kubelet : IAsyncDisposable
 
             if (ready)
             {
-                WritePodStatus(pod, ready: true);
+                lock (pod)
+                {
+                    // Only for the run it probed: a run that exited meanwhile is not ready.
+                    if (pod.Process == process && !process.HasExited && !pod.Stopped)
+                    {
+                        WritePodStatus(pod, ready: true);
+                    }
+                }
+
                 return;
             }
 
@@ -321,7 +363,7 @@ public sealed class Kubelet : IAsyncDisposable
             pods = [.. running.Values];
         }
 
-        foreach (var pod in pods.Where(p => p.Namespace == ns && !p.Process.HasExited))
+        foreach (var pod in pods.Where(p => p.Namespace == ns && p.Process is { HasExited: false }))
         {
             var labels = pod.Deployment["spec"]!["template"]!["metadata"]?["labels"] as JsonObject;
             if (selector.All(s => (string?)labels?[s.Key] == (string?)s.Value))
@@ -338,30 +380,37 @@ public sealed class Kubelet : IAsyncDisposable
         return null;
     }
 
-    private void WritePodStatus(RunningPod pod, bool ready, int? exitCode = null)
+    private static string Timestamp(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The pod's status from its container's state (the caller holds the pod's lock), and the Deployment's from its readiness.</summary>
+    private void WritePodStatus(RunningPod pod, bool ready)
     {
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var now = Timestamp(DateTime.UtcNow);
         var container = pod.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
-        var state = exitCode is { } code
-            ? new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = code, ["reason"] = code == 0 ? "Completed" : "Error", ["finishedAt"] = now } }
-            : new JsonObject { ["running"] = new JsonObject { ["startedAt"] = now } };
+        var containerStatus = new JsonObject
+        {
+            ["name"] = container["name"]?.DeepClone(),
+            ["image"] = container["image"]?.DeepClone(),
+            ["imageID"] = "",
+            ["ready"] = ready,
+            ["restartCount"] = pod.RestartCount,
+            ["started"] = pod.State["running"] is not null,
+            ["state"] = pod.State.DeepClone(),
+        };
+        if (pod.LastState is not null)
+        {
+            containerStatus["lastState"] = new JsonObject { ["terminated"] = pod.LastState.DeepClone() };
+        }
+
         var status = new JsonObject
         {
             ["status"] = new JsonObject
             {
-                ["phase"] = exitCode is null ? "Running" : "Failed",
+                // restartPolicy Always: the pod stays Running while its container is restarted.
+                ["phase"] = "Running",
                 ["podIP"] = "127.0.0.1",
                 ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = ready ? "True" : "False", ["lastTransitionTime"] = now }),
-                ["containerStatuses"] = new JsonArray(new JsonObject
-                {
-                    ["name"] = container["name"]?.DeepClone(),
-                    ["image"] = container["image"]?.DeepClone(),
-                    ["imageID"] = "",
-                    ["ready"] = ready,
-                    ["restartCount"] = 0,
-                    ["started"] = exitCode is null,
-                    ["state"] = state,
-                }),
+                ["containerStatuses"] = new JsonArray(containerStatus),
             },
         };
         server.Api.Patch(PodType, pod.Namespace, pod.Name, "status", "application/merge-patch+json", status.ToJsonString(), Options);
@@ -389,37 +438,132 @@ public sealed class Kubelet : IAsyncDisposable
         }
     }
 
-    private void OnExited(RunningPod pod)
+    /// <summary>
+    /// As the kubelet with <c>restartPolicy: Always</c>: the exit is reported (<c>terminated</c>, then as
+    /// <c>lastState</c>), the first crash is started again at once, later ones after a back-off shown as
+    /// <c>CrashLoopBackOff</c>; <c>restartCount</c> counts the runs started again.
+    /// </summary>
+    private async Task OnExitedAsync(RunningPod pod, Process process)
     {
-        if (pod.Stopped || stopping.IsCancellationRequested)
+        lock (pod)
         {
-            return;
+            if (pod.Stopped || stopping.IsCancellationRequested)
+            {
+                return;
+            }
         }
 
         try
         {
-            WritePodStatus(pod, ready: false, exitCode: pod.Process.ExitCode);
+            // Waits until the redirected output is read to its end, so the exited run's log is complete.
+            process.WaitForExit();
         }
-        catch (ApiError)
+        catch (InvalidOperationException)
         {
+            return; // disposed: the pod was stopped meanwhile
         }
+
+        TimeSpan delay;
+        lock (pod)
+        {
+            if (pod.Stopped || stopping.IsCancellationRequested || pod.Process != process)
+            {
+                return;
+            }
+
+            var finished = DateTime.UtcNow;
+            var code = process.ExitCode;
+            var terminated = new JsonObject
+            {
+                ["exitCode"] = code,
+                ["reason"] = code == 0 ? "Completed" : "Error",
+                ["startedAt"] = Timestamp(pod.StartedAt),
+                ["finishedAt"] = Timestamp(finished),
+            };
+            server.PodLogs.Exited(pod.Namespace, pod.Name);
+            if (finished - pod.StartedAt >= MaxBackOff * 2)
+            {
+                pod.BackOff = null;
+            }
+
+            delay = pod.BackOff ?? TimeSpan.Zero;
+            pod.BackOff = pod.BackOff is { } last ? (last * 2 > MaxBackOff ? MaxBackOff : last * 2) : BackOffBase;
+            try
+            {
+                pod.State = new JsonObject { ["terminated"] = terminated.DeepClone() };
+                WritePodStatus(pod, ready: false);
+                pod.LastState = terminated;
+                if (delay > TimeSpan.Zero)
+                {
+                    var containerName = (string?)pod.Deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["name"];
+                    pod.State = new JsonObject
+                    {
+                        ["waiting"] = new JsonObject
+                        {
+                            ["reason"] = "CrashLoopBackOff",
+                            ["message"] = $"back-off {GoDuration(delay)} restarting failed container={containerName} pod={pod.Name}_{pod.Namespace}({pod.Uid})",
+                        },
+                    };
+                    WritePodStatus(pod, ready: false);
+                }
+            }
+            catch (ApiError)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await Task.Delay(delay, stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        lock (pod)
+        {
+            if (pod.Stopped || pod.Process != process)
+            {
+                return;
+            }
+
+            pod.RestartCount++;
+        }
+
+        try
+        {
+            Launch(pod);
+        }
+        catch (Exception e) when (e is ApiError or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            await Console.Error.WriteLineAsync($"kubelet stand-in: {pod.Namespace}/{pod.Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>A duration as Go prints it (10s, 1m20s, 5m0s, 200ms), as the kubelet's back-off message has it.</summary>
+    internal static string GoDuration(TimeSpan duration)
+    {
+        if (duration < TimeSpan.FromSeconds(1))
+        {
+            return $"{duration.TotalMilliseconds.ToString("0.######", CultureInfo.InvariantCulture)}ms";
+        }
+
+        var seconds = (duration.TotalSeconds % 60).ToString("0.#########", CultureInfo.InvariantCulture) + "s";
+        var minutes = (int)duration.TotalMinutes % 60;
+        var hours = (int)duration.TotalHours;
+        return hours > 0 ? $"{hours}h{minutes}m{seconds}" : minutes > 0 ? $"{minutes}m{seconds}" : seconds;
     }
 
     private async Task StopAsync(string key, RunningPod pod)
     {
-        pod.Stopped = true;
         lock (running)
         {
             running.Remove(key);
         }
 
-        if (!pod.Process.HasExited)
-        {
-            pod.Process.Kill(entireProcessTree: true);
-            await pod.Process.WaitForExitAsync();
-        }
-
-        pod.Process.Dispose();
+        await KillAsync(pod);
         try
         {
             server.Api.Delete(PodType, pod.Namespace, pod.Name, Options);
@@ -445,14 +589,7 @@ public sealed class Kubelet : IAsyncDisposable
 
         foreach (var (key, pod) in pods)
         {
-            pod.Stopped = true;
-            if (!pod.Process.HasExited)
-            {
-                pod.Process.Kill(entireProcessTree: true);
-                await pod.Process.WaitForExitAsync();
-            }
-
-            pod.Process.Dispose();
+            await KillAsync(pod);
             lock (running)
             {
                 running.Remove(key);
@@ -470,6 +607,30 @@ public sealed class Kubelet : IAsyncDisposable
                 // Best effort: a temporary folder left behind does no harm.
             }
         }
+    }
+
+    /// <summary>Stops the pod for good: no restart follows.</summary>
+    private static async Task KillAsync(RunningPod pod)
+    {
+        Process? process;
+        lock (pod)
+        {
+            pod.Stopped = true;
+            process = pod.Process;
+        }
+
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
     }
 
     private static JsonNode? RewritePaths(JsonNode? node, Func<string, string> map)
@@ -513,19 +674,37 @@ public sealed class Kubelet : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed class RunningPod(string ns, string name, string template, Process process, Dictionary<int, int> ports, JsonObject deployment)
+    private sealed class RunningPod(string ns, string name, string uid, string template, ProcessStartInfo startInfo, Dictionary<int, int> ports, JsonObject deployment)
     {
         public string Namespace { get; } = ns;
 
         public string Name { get; } = name;
 
+        public string Uid { get; } = uid;
+
         public string Template { get; } = template;
 
-        public Process Process { get; } = process;
+        public ProcessStartInfo StartInfo { get; } = startInfo;
 
         public Dictionary<int, int> Ports { get; } = ports;
 
         public JsonObject Deployment { get; } = deployment;
+
+        /// <summary>The current run's process (null before the first).</summary>
+        public Process? Process { get; set; }
+
+        public DateTime StartedAt { get; set; }
+
+        /// <summary>The container's <c>state</c> (running, terminated or waiting).</summary>
+        public JsonObject State { get; set; } = [];
+
+        /// <summary>The last run that ended (<c>lastState.terminated</c>).</summary>
+        public JsonObject? LastState { get; set; }
+
+        public int RestartCount { get; set; }
+
+        /// <summary>The wait before the next restart after a crash; null until the first crash.</summary>
+        public TimeSpan? BackOff { get; set; }
 
         public bool Stopped { get; set; }
     }

@@ -338,28 +338,39 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     /// <summary>Waits for the Deployment's rollout (by watch), then for <c>/health</c> through the service proxy.</summary>
     private async Task WaitForStepCaAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
     {
-        await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot("Rolling out", KnownResourceStateStyles.Info) });
+        await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot(RollingOut, KnownResourceStateStyles.Info) });
         var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
-        while (!RolledOut(deployment))
+        // A crash loop never changes the Deployment (no replica gets ready): its pods are watched meanwhile.
+        using var rollout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var podStates = RolledOut(deployment) ? Task.CompletedTask : Task.Run(() => WatchPodStateAsync(client, ca, rollout.Token), CancellationToken.None);
+        try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(RetryInterval * 6);
-            try
+            while (!RolledOut(deployment))
             {
-                await foreach (var (_, changed) in client.AppsV1.WatchListNamespacedDeploymentAsync(ca.Namespace, fieldSelector: $"metadata.name={ca.ServiceName}", resourceVersion: deployment.Metadata.ResourceVersion, cancellationToken: timeout.Token))
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(RetryInterval * 6);
+                try
                 {
-                    deployment = changed;
-                    if (RolledOut(deployment))
+                    await foreach (var (_, changed) in client.AppsV1.WatchListNamespacedDeploymentAsync(ca.Namespace, fieldSelector: $"metadata.name={ca.ServiceName}", resourceVersion: deployment.Metadata.ResourceVersion, cancellationToken: timeout.Token))
                     {
-                        break;
+                        deployment = changed;
+                        if (RolledOut(deployment))
+                        {
+                            break;
+                        }
                     }
                 }
+                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
+                    await PublishPodStateAsync(client, ca, stopping);
+                }
             }
-            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-            {
-                deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
-                await PublishPodStateAsync(client, ca, stopping);
-            }
+        }
+        finally
+        {
+            await rollout.CancelAsync();
+            await podStates;
         }
 
         string? problem = null;
@@ -439,18 +450,93 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     private static bool RolledOut(V1Deployment d) =>
         d.Status is { } status && status.ObservedGeneration >= d.Metadata.Generation && (status.ReadyReplicas ?? 0) >= (d.Spec.Replicas ?? 1) && (status.UpdatedReplicas ?? 0) >= (d.Spec.Replicas ?? 1);
 
-    private async Task PublishPodStateAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
+    private const string RollingOut = "Rolling out";
+
+    /// <summary>The state a crash-looping step-ca shows while the rollout waits, as <c>kubectl get pods</c> names it.</summary>
+    internal const string CrashLoopBackOff = "CrashLoopBackOff";
+
+    /// <summary>While the rollout is waited for, each change of step-ca's pods is shown at once; a dropped watch is started again.</summary>
+    private async Task WatchPodStateAsync(IKubernetes client, StepCaResource ca, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var version = await PublishPodStateAsync(client, ca, cancellationToken);
+                await foreach (var _ in client.CoreV1.WatchListNamespacedPodAsync(ca.Namespace, labelSelector: $"app.kubernetes.io/instance={ca.Name}", resourceVersion: version, cancellationToken: cancellationToken))
+                {
+                    await PublishPodStateAsync(client, ca, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            {
+                logger.LogDebug("Watching step-ca's pods for '{Ca}' ended: {Message}", ca.Name, ex.Message);
+            }
+
+            await Task.Delay(RetryInterval, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The newest pod's name, phase and restarts; a container that keeps exiting is shown as <see cref="CrashLoopBackOff"/> with its last log line. Returns the list's resourceVersion.</summary>
+    private async Task<string?> PublishPodStateAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
     {
         var pods = await client.CoreV1.ListNamespacedPodAsync(ca.Namespace, labelSelector: $"app.kubernetes.io/instance={ca.Name}", cancellationToken: stopping);
         var pod = pods.Items.OrderByDescending(p => p.Metadata.CreationTimestamp).FirstOrDefault();
         var container = pod?.Status?.ContainerStatuses?.FirstOrDefault();
-        await notifications.PublishUpdateAsync(ca, s => s with
+        var crashing = container is not null && (container.State?.Waiting?.Reason == CrashLoopBackOff
+            || container.State?.Terminated is { ExitCode: not 0 }
+            || (container.RestartCount > 0 && !container.Ready));
+        var problem = crashing ? await CrashProblemAsync(client, pod!, container!, stopping) : null;
+        await notifications.PublishUpdateAsync(ca, s =>
         {
-            Properties = s.Properties
+            var properties = s.Properties
                 .With(LocalTlsProperties.Pod, pod?.Metadata.Name)
                 .With(LocalTlsProperties.PodPhase, pod?.Status?.Phase)
-                .With(LocalTlsProperties.Restarts, container?.RestartCount),
+                .With(LocalTlsProperties.Restarts, container?.RestartCount);
+            if (crashing)
+            {
+                return s with { State = new ResourceStateSnapshot(CrashLoopBackOff, KnownResourceStateStyles.Error), Properties = properties.With(LocalTlsProperties.Problem, problem) };
+            }
+
+            // Out of the crash loop (its configuration fixed): waiting for the rollout again.
+            return s.State?.Text == CrashLoopBackOff
+                ? s with { State = new ResourceStateSnapshot(RollingOut, KnownResourceStateStyles.Info), Properties = properties.With(LocalTlsProperties.Problem, null) }
+                : s with { Properties = properties };
         });
+        return pods.Metadata?.ResourceVersion;
+    }
+
+    /// <summary>What a person needs from a crash loop at a glance: restarts, the exit code and the exited run's last log line.</summary>
+    private static async Task<string> CrashProblemAsync(IKubernetes client, V1Pod pod, V1ContainerStatus container, CancellationToken stopping)
+    {
+        var exited = container.State?.Terminated ?? container.LastState?.Terminated;
+        string? lastLine = null;
+        // The failure is in the exited run's log; before the first restart there is no previous one yet.
+        foreach (var previous in new bool?[] { true, null })
+        {
+            try
+            {
+                using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty, container: container.Name, tailLines: 5, previous: previous, cancellationToken: stopping);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                lastLine = (await reader.ReadToEndAsync(stopping)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+                if (lastLine is not null)
+                {
+                    break;
+                }
+            }
+            catch (HttpOperationException)
+            {
+            }
+        }
+
+        return $"step-ca keeps exiting ({container.RestartCount} restarts" +
+            (exited is null ? "" : $", last exit code {exited.ExitCode}") + ")" +
+            (lastLine is null ? "" : $": {lastLine}") +
+            $". Its log: 'kubectl -n {pod.Metadata.NamespaceProperty} logs {pod.Metadata.Name} --previous'; Diagnose on this resource says more.";
     }
 
     /// <summary>

@@ -87,6 +87,45 @@ public class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_crash_looping_step_ca_shows_as_CrashLoopBackOff_with_restarts_exit_code_and_its_last_log_line_while_the_rollout_waits()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        kubelet.BackOffBase = TimeSpan.FromMilliseconds(200);
+        // Whatever LocalTls applies, step-ca's ca.json names a root that is not there, so the real step-ca exits at start.
+        server.Api.Admission.AddMutatingWebhook("break-ca-json.test", t => t.Kind == "ConfigMap", (configMap, _) =>
+        {
+            if ((string?)configMap["metadata"]?["name"] == "step-ca-config" && configMap["data"]?["ca.json"] is { } caJson)
+            {
+                var config = System.Text.Json.Nodes.JsonNode.Parse((string)caJson!)!;
+                config["root"] = "/home/step/crash-loop/root_ca.crt";
+                configMap["data"]!["ca.json"] = config.ToJsonString();
+            }
+        });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        var crashing = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == ClusterTarget.CrashLoopBackOff && int.TryParse(Property(e, "localtls.restarts"), out var n) && n >= 2, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        Assert.Equal(KnownResourceStateStyles.Error, crashing.Snapshot.State?.Style);
+        Assert.Equal("Running", Property(crashing, "localtls.podPhase"));
+        var problem = Property(crashing, "localtls.problem");
+        var restarts = Property(crashing, "localtls.restarts");
+        Assert.StartsWith($"step-ca keeps exiting ({restarts} restarts, last exit code ", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("last exit code 0)", problem, StringComparison.Ordinal);
+        // Its last line is the one step-ca printed before it exited, read from the exited run's log.
+        var pod = Property(crashing, "localtls.pod");
+        using var http = server.CreateHttpClient();
+        var previous = (await http.GetStringAsync($"/api/v1/namespaces/step-ca/pods/{pod}/log?previous=true", Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains(previous, l => l.Contains("crash-loop/root_ca.crt", StringComparison.Ordinal));
+        Assert.Contains($"): {previous[^1]}. ", problem, StringComparison.Ordinal);
+        Assert.Contains($"kubectl -n step-ca logs {pod} --previous", problem, StringComparison.Ordinal);
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task An_unchanged_model_run_again_changes_nothing_in_the_cluster()
     {
         using var dir = new TempDirectory();

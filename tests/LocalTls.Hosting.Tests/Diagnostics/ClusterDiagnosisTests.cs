@@ -92,7 +92,8 @@ public class ClusterDiagnosisTests
                 json["data"]!["ca.json"] = config.ToJsonString();
             }
         });
-        await fixture.EventuallyAsync("/api/v1/namespaces/step-ca/pods", pods => pods["items"]!.AsArray().Any(p => p!["status"]?["containerStatuses"]?[0]?["state"]?["terminated"] is not null), "step-ca exiting");
+        // The kubelet restarts it at once after the first exit: the exit shows as the state or the last state.
+        await fixture.EventuallyAsync("/api/v1/namespaces/step-ca/pods", pods => pods["items"]!.AsArray().Any(p => p!["status"]?["containerStatuses"]?[0] is { } c && (c["state"]?["terminated"] ?? c["lastState"]?["terminated"]) is not null), "step-ca exiting");
 
         var findings = await DiagnoseAsync(fixture, StepCaScope);
         var crash = Single(findings, FindingCodes.StepCaCrashLooping);
@@ -101,6 +102,59 @@ public class ClusterDiagnosisTests
         Assert.Contains(crash.Evidence, e => e.StartsWith("log: ", StringComparison.Ordinal) && e.Contains("nonexistent", StringComparison.Ordinal));
         Assert.Contains("--previous", crash.Remedy, StringComparison.Ordinal);
         Assert.DoesNotContain(findings, f => f.Code == FindingCodes.StepCaUnreachable);
+    }
+
+    [Fact]
+    public async Task A_crash_looping_step_ca_restarted_by_the_kubelet_is_found_with_restarts_CrashLoopBackOff_exit_code_and_the_previous_runs_last_lines()
+    {
+        await using var fixture = await DiagnosisFixture.StartAsync(crds: false);
+        fixture.Kubelet!.BackOffBase = TimeSpan.FromMilliseconds(200);
+        // Long enough that the diagnosis reads the pod while it waits in the back-off.
+        fixture.Kubelet.MaxBackOff = TimeSpan.FromSeconds(30);
+        await fixture.ApplySeedAsync(json =>
+        {
+            if ((string?)json["kind"] == "ConfigMap" && json["data"]?["ca.json"] is { } caJson)
+            {
+                var config = JsonNode.Parse((string)caJson!)!;
+                config["root"] = "/home/step/crash-loop/root_ca.crt";
+                json["data"]!["ca.json"] = config.ToJsonString();
+            }
+        });
+        static bool BackingOff(JsonNode? pod, int restarts) =>
+            pod?["status"]?["containerStatuses"]?[0] is { } c && (int?)c["restartCount"] >= restarts && (string?)c["state"]?["waiting"]?["reason"] == "CrashLoopBackOff";
+        await fixture.EventuallyAsync("/api/v1/namespaces/step-ca/pods", pods => BackingOff(pods["items"]!.AsArray().FirstOrDefault(), 3), "three restarts");
+
+        // The pod is read before and after the diagnosis: a restart in between (the waits are short here) means another try.
+        using var http = fixture.Server.CreateHttpClient();
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = (await fixture.EventuallyAsync("/api/v1/namespaces/step-ca/pods", pods => BackingOff(pods["items"]!.AsArray().FirstOrDefault(), 3), "a back-off"))["items"]![0]!;
+            var name = (string)before["metadata"]!["name"]!;
+            var status = before["status"]!["containerStatuses"]![0]!;
+            var restarts = (int)status["restartCount"]!;
+            var exitCode = (int)status["lastState"]!["terminated"]!["exitCode"]!;
+            var previousLog = (await http.GetStringAsync($"/api/v1/namespaces/step-ca/pods/{name}/log?previous=true", Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var findings = await DiagnoseAsync(fixture, StepCaScope);
+            var (_, after) = await fixture.Server.SendAsync("GET", "/api/v1/namespaces/step-ca/pods");
+            if (attempt < 5 && (after["items"]![0]!["status"]!["containerStatuses"]![0]!.ToJsonString() != status.ToJsonString()))
+            {
+                continue;
+            }
+
+            Assert.NotEqual(0, exitCode);
+            Assert.Contains(previousLog, l => l.Contains("crash-loop/root_ca.crt", StringComparison.Ordinal));
+            var crash = Single(findings, FindingCodes.StepCaCrashLooping);
+            Assert.Equal(FindingSeverity.Error, crash.Severity);
+            Assert.Equal(new FindingObject("Pod", "step-ca", name), crash.Object);
+            Assert.Contains($"({restarts} restarts)", crash.Summary, StringComparison.Ordinal);
+            Assert.Equal($"Pod {name} container step-ca: waiting (CrashLoopBackOff), restarts {restarts}, last exit code {exitCode} (Error)", crash.Evidence[0]);
+            // The previous run's last lines, as its log ends.
+            Assert.Equal(previousLog.TakeLast(10).Select(l => $"log: {l}"), crash.Evidence.Skip(1));
+            Assert.Contains($"kubectl -n step-ca logs {name} --previous", crash.Remedy, StringComparison.Ordinal);
+            Assert.Contains("broken ca.json", crash.Remedy, StringComparison.Ordinal);
+            Assert.DoesNotContain(findings, f => f.Code == FindingCodes.StepCaUnreachable);
+            break;
+        }
     }
 
     [Fact]

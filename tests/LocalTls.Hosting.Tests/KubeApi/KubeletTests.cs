@@ -30,11 +30,12 @@ public class KubeletTests
         return value;
     }
 
-    private static async Task ApplyStepCaAsync(KubeApiServer server, StepCaResource ca, string? keyPassword = null)
+    private static async Task ApplyStepCaAsync(KubeApiServer server, StepCaResource ca, string? keyPassword = null, Action<JsonObject>? change = null)
     {
         foreach (var obj in StepCaKubernetesRenderer.Render(ca, ModelFixtures.Ca.Value, keyPassword))
         {
             var json = ManifestYaml.ToJson(obj);
+            change?.Invoke(json);
             var type = server.Api.Types().Single(t => t.ApiVersion == (string?)json["apiVersion"] && t.Kind == (string?)json["kind"]);
             var ns = type.Namespaced ? $"namespaces/{(string?)json["metadata"]!["namespace"]}/" : "";
             var prefix = type.Group.Length == 0 ? "/api/v1/" : $"/apis/{type.ApiVersion}/";
@@ -67,6 +68,10 @@ public class KubeletTests
 
         using var log = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, ca.Namespace, cancellationToken: Ct));
         Assert.Contains("Serving HTTPS on", await log.ReadToEndAsync(Ct), StringComparison.Ordinal);
+        // A container that never restarted has no previous log, in the real server's words.
+        var (noPrevious, refusal) = await server.SendAsync("GET", $"/api/v1/namespaces/{ca.Namespace}/pods/{pod.Metadata.Name}/log?previous=true");
+        Assert.Equal(HttpStatusCode.BadRequest, noPrevious);
+        Assert.Equal($"previous terminated container \"step-ca\" in pod \"{pod.Metadata.Name}\" not found", (string?)refusal["message"]);
 
         // Deleting the Deployment stops step-ca and removes its pod.
         await client.AppsV1.DeleteNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: Ct);
@@ -124,6 +129,71 @@ public class KubeletTests
         var health = await http.GetStringAsync($"/api/v1/namespaces/{ca.Namespace}/services/https:{ca.ServiceName}:{ca.Port}/proxy/health", Ct);
         Assert.Equal("ok", (string?)JsonNode.Parse(health)!["status"]);
     }
+
+    [Fact]
+    public async Task A_step_ca_exiting_on_a_broken_ca_json_is_restarted_in_CrashLoopBackOff_with_a_doubling_back_off_and_its_previous_log()
+    {
+        var ca = ModelFixtures.Seed().Ca;
+        await using var server = await DoubleClient.StartAsync();
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        kubelet.BackOffBase = TimeSpan.FromMilliseconds(200);
+        kubelet.MaxBackOff = TimeSpan.FromMilliseconds(1600);
+        await ApplyStepCaAsync(server, ca, change: json =>
+        {
+            if ((string?)json["kind"] == "ConfigMap" && json["data"]?["ca.json"] is { } caJson)
+            {
+                var config = JsonNode.Parse((string)caJson!)!;
+                config["root"] = "/home/step/nonexistent/root_ca.crt";
+                json["data"]!["ca.json"] = config.ToJsonString();
+            }
+        });
+
+        // Every back-off seen on the way says the wait the kubelet's rule gives for that restart count: 200ms doubling, at most 1.6s.
+        var client = server.CreateClient();
+        var seen = new List<(int Restarts, string Message)>();
+        var pod = (await EventuallyAsync(
+            () => client.CoreV1.ListNamespacedPodAsync(ca.Namespace, cancellationToken: Ct),
+            pods =>
+            {
+                var status = pods.Items.SingleOrDefault()?.Status?.ContainerStatuses?.SingleOrDefault();
+                if (status?.State?.Waiting is { Reason: "CrashLoopBackOff" } waiting)
+                {
+                    seen.Add((status.RestartCount, waiting.Message));
+                }
+
+                return status?.RestartCount >= 6 && status.State?.Waiting is not null;
+            },
+            "six restarts")).Items.Single();
+        var container = pod.Status.ContainerStatuses.Single();
+        Assert.Equal("Running", pod.Status.Phase);
+        Assert.False(container.Ready);
+        Assert.Equal("CrashLoopBackOff", container.State.Waiting.Reason);
+        Assert.NotEqual(0, container.LastState.Terminated.ExitCode);
+        Assert.Equal("Error", container.LastState.Terminated.Reason);
+        Assert.True(container.LastState.Terminated.StartedAt <= container.LastState.Terminated.FinishedAt);
+        foreach (var (restarts, message) in seen)
+        {
+            var delay = restarts switch { 1 => "200ms", 2 => "400ms", 3 => "800ms", _ => "1.6s" };
+            Assert.Equal($"back-off {delay} restarting failed container=step-ca pod={pod.Metadata.Name}_{ca.Namespace}({pod.Metadata.Uid})", message);
+        }
+
+        Assert.Contains(seen, s => s.Message.StartsWith("back-off 1.6s ", StringComparison.Ordinal));
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: Ct);
+        Assert.Equal(0, deployment.Status.ReadyReplicas ?? 0);
+
+        // The exited run's output is the previous log (also what a plain read gives during the back-off, as the kubelet serves it).
+        using var previous = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod.Metadata.Name, ca.Namespace, previous: true, cancellationToken: Ct));
+        Assert.Contains("nonexistent/root_ca.crt", await previous.ReadToEndAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(200, "200ms")]
+    [InlineData(1600, "1.6s")]
+    [InlineData(10_000, "10s")]
+    [InlineData(80_000, "1m20s")]
+    [InlineData(300_000, "5m0s")]
+    public void The_back_off_message_prints_durations_as_Go_does(int milliseconds, string printed) =>
+        Assert.Equal(printed, Kubelet.GoDuration(TimeSpan.FromMilliseconds(milliseconds)));
 
     [Theory]
     [MemberData(nameof(KubectlTests.Versions), MemberType = typeof(KubectlTests))]
