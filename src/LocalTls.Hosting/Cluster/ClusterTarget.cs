@@ -33,6 +33,20 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
 
     private readonly ConcurrentDictionary<KubeconfigClusterResource, ClusterConnection> _connections = new();
     private readonly ConcurrentDictionary<KubeconfigClusterResource, Task> _runs = new();
+    private readonly ConcurrentDictionary<StepCaResource, CancellationTokenSource> _followers = new();
+    private readonly ConcurrentDictionary<StepCaResource, bool> _rolledOut = new();
+
+    private CancellationToken Follow(StepCaResource ca, CancellationToken stopping)
+    {
+        var follower = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        if (_followers.TryGetValue(ca, out var previous))
+        {
+            previous.Cancel();
+        }
+
+        _followers[ca] = follower;
+        return follower.Token;
+    }
 
     /// <summary>The one command that installs cert-manager by hand, for the release LocalTls is tested against.</summary>
     public static string InstallCertManager => CertManagerInstall.Command(CertManagerInstall.DefaultVersion);
@@ -221,7 +235,11 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         foreach (var ca in cas)
         {
             await WaitForStepCaAsync(connection.Client, ca, stopping);
-            _ = Task.Run(() => StreamLogsAsync(connection.Client, ca, stopping), CancellationToken.None);
+            // Its log and its pods are followed for as long as the app runs (once: a new provisioning pass replaces them),
+            // so a step-ca that starts crashing after it ran shows at once.
+            var follow = Follow(ca, stopping);
+            _ = Task.Run(() => StreamLogsAsync(connection.Client, ca, follow), CancellationToken.None);
+            _ = Task.Run(() => WatchPodStateAsync(connection.Client, ca, follow), CancellationToken.None);
         }
 
         var issuers = model.Resources.OfType<AcmeIssuerResource>().Where(i => i.Ca is null || i.Ca.Cluster == cluster).ToList();
@@ -338,6 +356,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     /// <summary>Waits for the Deployment's rollout (by watch), then for <c>/health</c> through the service proxy.</summary>
     private async Task WaitForStepCaAsync(IKubernetes client, StepCaResource ca, CancellationToken stopping)
     {
+        _rolledOut[ca] = false;
         await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot(RollingOut, KnownResourceStateStyles.Info) });
         var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(ca.ServiceName, ca.Namespace, cancellationToken: stopping);
         // A crash loop never changes the Deployment (no replica gets ready): its pods are watched meanwhile.
@@ -398,6 +417,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
 
         await PublishPodStateAsync(client, ca, stopping);
+        _rolledOut[ca] = true;
         await notifications.PublishUpdateAsync(ca, s => s with
         {
             State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
@@ -455,7 +475,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
     /// <summary>The state a crash-looping step-ca shows while the rollout waits, as <c>kubectl get pods</c> names it.</summary>
     internal const string CrashLoopBackOff = "CrashLoopBackOff";
 
-    /// <summary>While the rollout is waited for, each change of step-ca's pods is shown at once; a dropped watch is started again.</summary>
+    /// <summary>Each change of step-ca's pods is shown at once (during the rollout, and after it while the app runs); a dropped watch is started again.</summary>
     private async Task WatchPodStateAsync(IKubernetes client, StepCaResource ca, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -502,10 +522,17 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                 return s with { State = new ResourceStateSnapshot(CrashLoopBackOff, KnownResourceStateStyles.Error), Properties = properties.With(LocalTlsProperties.Problem, problem) };
             }
 
-            // Out of the crash loop (its configuration fixed): waiting for the rollout again.
-            return s.State?.Text == CrashLoopBackOff
-                ? s with { State = new ResourceStateSnapshot(RollingOut, KnownResourceStateStyles.Info), Properties = properties.With(LocalTlsProperties.Problem, null) }
-                : s with { Properties = properties };
+            // Out of the crash loop: Running again once its container is ready, if it had run; else the rollout goes on.
+            if (s.State?.Text != CrashLoopBackOff)
+            {
+                return s with { Properties = properties };
+            }
+
+            return _rolledOut.GetValueOrDefault(ca) && container?.Ready == true
+                ? s with { State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success), Properties = properties.With(LocalTlsProperties.Problem, null) }
+                : _rolledOut.GetValueOrDefault(ca)
+                    ? s with { Properties = properties }
+                    : s with { State = new ResourceStateSnapshot(RollingOut, KnownResourceStateStyles.Info), Properties = properties.With(LocalTlsProperties.Problem, null) };
         });
         return pods.Metadata?.ResourceVersion;
     }

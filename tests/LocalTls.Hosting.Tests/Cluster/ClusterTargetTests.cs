@@ -126,6 +126,41 @@ public class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_step_ca_that_starts_crashing_after_it_ran_shows_CrashLoopBackOff_live_and_Running_again_when_it_recovers()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        var kubeletRoot = dir.Combine("kubelet");
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path }, kubeletRoot);
+        kubelet.BackOffBase = TimeSpan.FromMilliseconds(200);
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        // The pod's ca.json broken on disk (as a bad volume would), then its process ends: every restart now fails.
+        var caJson = Directory.GetFiles(Path.Combine(kubeletRoot, "step-ca"), "ca.json", SearchOption.AllDirectories).Single();
+        var good = File.ReadAllText(caJson);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(good)!;
+        config["root"] = "/nonexistent/root_ca.crt";
+        File.WriteAllText(caJson, config.ToJsonString());
+        var podFolder = Path.GetDirectoryName(caJson)!;
+        var running = System.Diagnostics.Process.GetProcessesByName("step-ca").Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(podFolder, StringComparison.Ordinal));
+        running.Kill();
+
+        var crashing = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == ClusterTarget.CrashLoopBackOff && int.TryParse(Property(e, "localtls.restarts"), out var n) && n >= 2, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        Assert.Contains("step-ca keeps exiting", Property(crashing, "localtls.problem"), StringComparison.Ordinal);
+
+        // Fixed: the next restart runs, and the CA reads Running again without a new provisioning pass.
+        File.WriteAllText(caJson, good);
+        var recovered = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        Assert.Null(Property(recovered, "localtls.problem"));
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task An_unchanged_model_run_again_changes_nothing_in_the_cluster()
     {
         using var dir = new TempDirectory();
