@@ -160,13 +160,6 @@ internal static class ManifestsCommand
                         : throw new ArgumentException($"{duration.Name}: '{text}' is not a duration: write it as Go does, e.g. 2160h (90 days), 24h or 1h30m.");
                     Apply(() => cert.WithDuration(requested), duration);
 
-                    // The builder cannot know this yet (the issuer may change after WithDuration); here the model is complete.
-                    var acme = ca.Resource.Provisioners[0];
-                    var max = acme.Claims?.MaxTlsCertDuration ?? ca.Resource.Claims.MaxTlsCertDuration ?? StepCaClaimsOptions.StepCaDefaultMax;
-                    if (!production && requested > max)
-                    {
-                        throw new ArgumentException($"--duration {text}: step-ca's provisioner '{acme.Name}' issues certificates of at most {StepCaConfig.FormatDuration(max)}, so cert-manager would never get this one. Ask for at most {StepCaConfig.FormatDuration(max)}.");
-                    }
                 }
             }
             else

@@ -71,7 +71,10 @@ internal static class ClusterManifests
 
         skipped.AddRange(all.OfType<StepCaResource>().Where(c => c.Cluster is null).Select(c => c.Name));
         skipped.AddRange(all.OfType<AcmeIssuerResource>().Where(OnHost).Select(i => i.Name));
-        issuers.AddRange(all.OfType<AcmeIssuerResource>().Where(i => !OnHost(i) && (!production || i.Ca is null)));
+        // Outside Production a public ACME issuer (Let's Encrypt) goes only where a certificate uses it, as the seed selects
+        // the issuer by environment: a local cluster should not register an account with production ACME for nothing
+        // (offline it cannot, and that issuer would read as failing).
+        issuers.AddRange(all.OfType<AcmeIssuerResource>().Where(i => !OnHost(i) && (production ? i.Ca is null : i.Ca is not null || chosen.ContainsValue(i))));
         var cas = production ? [] : all.OfType<StepCaResource>().Where(c => c.Cluster is not null).ToList();
         var materials = new Dictionary<StepCaResource, CaMaterial>();
         CaMaterial MaterialOf(StepCaResource ca) => materials.TryGetValue(ca, out var m) ? m : materials[ca] = material(ca);

@@ -39,9 +39,9 @@ public class ManifestsCommandTests
         Assert.Contains($"Created a new CA in {store.Directory}", result.Stdout);
         var manifests = dir.Combine("out", "manifests.yaml");
         var values = dir.Combine("out", "step-certificates-values.yaml");
-        Assert.Contains($"Wrote 10 Kubernetes objects for the local environment to {manifests} (mode 0600):", result.Stdout);
+        Assert.Contains($"Wrote 9 Kubernetes objects for the local environment to {manifests} (mode 0600):", result.Stdout);
         Assert.Contains($"Wrote the step-certificates Helm chart values to {values} (mode 0600)", result.Stdout);
-        foreach (var line in new[] { "Namespace              step-ca", "Secret                 step-ca/step-ca-secrets", "Deployment             step-ca/step-ca", "ClusterIssuer          step-ca-acme", "ClusterIssuer          letsencrypt-prod", "Certificate            default/test-tls" })
+        foreach (var line in new[] { "Namespace              step-ca", "Secret                 step-ca/step-ca-secrets", "Deployment             step-ca/step-ca", "ClusterIssuer          step-ca-acme", "Certificate            default/test-tls" })
         {
             Assert.Contains(line, result.Stdout);
         }
@@ -54,7 +54,8 @@ public class ManifestsCommandTests
 
         var yaml = File.ReadAllText(manifests);
         var objects = Objects(yaml);
-        Assert.Equal(10, objects.Count);
+        Assert.Equal(9, objects.Count);
+        Assert.DoesNotContain(objects, o => (string?)o!["metadata"]!["name"] == "letsencrypt-prod");
         SchemaAssert.NoErrors(KubernetesSchemas.Shared.Validate(yaml));
         SchemaAssert.NoErrors(StepCertificatesChart.ValidateChartValues(YamlJson.ParseFile(values)!));
         var certificate = objects.Single(o => (string?)o!["kind"] == "Certificate")!;
@@ -218,7 +219,7 @@ public class ManifestsCommandTests
     [InlineData("--letsencrypt-staging chooses the directory of the Let's Encrypt issuer, which only --letsencrypt-email adds", "--letsencrypt-staging")]
     [InlineData("--duration: cert-manager requires a duration of at least one hour; 59m is shorter. Ask for e.g. 24h.", "--dns-name", "app.test", "--duration", "59m")]
     [InlineData("--duration: '90d' is not a duration: write it as Go does, e.g. 2160h (90 days), 24h or 1h30m.", "--dns-name", "app.test", "--duration", "90d")]
-    [InlineData("--duration 2161h: step-ca's provisioner 'acme' issues certificates of at most 2160h", "--dns-name", "app.test", "--duration", "2161h")]
+    [InlineData("--duration: The certificate 'app-tls' asks for a lifetime of 2161h, but the provisioner 'acme' of the CA 'step-ca' allows 5m to 2160h", "--dns-name", "app.test", "--duration", "2161h")]
     [InlineData("--duration is for the Certificate, which needs names: add --host PREFIX (with --ingress-address) or --dns-name NAME.", "--duration", "24h")]
     [InlineData("--dns-name: 'app_x.test' is not a DNS name", "--dns-name", "app_x.test")]
     [InlineData("--certificate: 'App' is not a valid Certificate name", "--dns-name", "app.test", "--certificate", "App")]
