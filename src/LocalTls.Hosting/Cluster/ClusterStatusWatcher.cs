@@ -41,6 +41,9 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
 
     private static string Namespace(JsonObject obj) => (string?)obj["metadata"]?["namespace"] ?? "";
 
+    /// <summary>The state of a certificate still valid whose renewal failed (as in host mode).</summary>
+    public const string RenewalFailing = "Renewal failing";
+
     private static JsonObject? Condition(JsonObject obj, string type) =>
         (obj["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type);
 
@@ -73,11 +76,15 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
         var isReady = (string?)ready?["status"] == "True";
         var isIssuing = (string?)issuing?["status"] == "True";
         var failures = (long?)status?["failedIssuanceAttempts"];
+        // cert-manager records a failed issuance on Issuing (False, Failed); Ready stays True while the old certificate is valid.
+        var issuanceFailed = (string?)issuing?["status"] == "False" && (string?)issuing?["reason"] == "Failed";
         var state = isIssuing
             ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : isReady && issuanceFailed ? new ResourceStateSnapshot(RenewalFailing, KnownResourceStateStyles.Warn)
             : isReady ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
-            : ready is null ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : ready is null && !issuanceFailed ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
             : new ResourceStateSnapshot("Failed", KnownResourceStateStyles.Error);
+        var condition = isIssuing || issuanceFailed ? issuing : ready;
         DateTime? notBefore = DateTime.TryParse((string?)status?["notBefore"], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var nb) ? nb : null;
         var served = (string?)status?["notAfter"] is null ? null : await ServedCertificateAsync(certificate, (string?)obj["spec"]?["secretName"] ?? certificate.SecretName);
         var names = (obj["spec"]?["dnsNames"] as JsonArray)?.Select(n => (string?)n).OfType<string>().ToList();
@@ -95,10 +102,10 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
                     .With(LocalTlsProperties.Revision, (long?)status?["revision"])
                     .With(LocalTlsProperties.FailedIssuanceAttempts, failures)
                     .With(LocalTlsProperties.LastFailureTime, (string?)status?["lastFailureTime"])
-                    .With(LocalTlsProperties.Reason, (string?)(isIssuing ? issuing : ready)?["reason"])
-                    .With(LocalTlsProperties.Message, (string?)(isIssuing ? issuing : ready)?["message"])
+                    .With(LocalTlsProperties.Reason, (string?)condition?["reason"])
+                    .With(LocalTlsProperties.Message, (string?)condition?["message"])
                     .With(LocalTlsProperties.Issuance, chain)
-                    .With(LocalTlsProperties.Problem, state.Text == "Failed" ? $"{(string?)ready?["reason"]}: {(string?)ready?["message"]}" : null),
+                    .With(LocalTlsProperties.Problem, state.Text is "Failed" || state.Text == RenewalFailing ? $"{(string?)condition?["reason"]}: {(string?)condition?["message"]}" : null),
                 DateTime.UtcNow),
         });
     }

@@ -274,6 +274,37 @@ public class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_failed_issuance_reads_as_failures_with_cert_managers_next_retry_and_the_reason_it_failed()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        server.AddTraefikIngressClass();
+        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        var builder = Seed(kubeconfig, dir.Combine("caroot"));
+        // step-ca's ACME provisioner allows 90 days at most: the order fails at finalize, as it would in a cluster.
+        builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()).WithDuration(TimeSpan.FromDays(200));
+        await using var app = await builder.BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var failed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.failures") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(150), Ct);
+        Assert.Equal("Failed", failed.Snapshot.State?.Text);
+        // One failure: cert-manager tries again by itself an hour after it.
+        Assert.Matches(@"^1 failure, next retry in \d+ min \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$", Shown(failed, "localtls.failures", "Failures"));
+        Assert.Equal("Failed", Shown(failed, "localtls.reason", "Reason"));
+        Assert.Contains("will be retried", Property(failed, "localtls.problem"));
+        Assert.Null(Property(failed, "localtls.serial"));
+        // The raw values stay for tools.
+        Assert.Equal("1", Property(failed, "localtls.failedIssuanceAttempts"));
+        Assert.NotNull(Property(failed, "localtls.lastFailureTime"));
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task A_500_and_a_429_while_applying_end_in_a_clear_state_then_provisioning_succeeds()
     {
         using var dir = new TempDirectory();
