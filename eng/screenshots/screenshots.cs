@@ -4,16 +4,18 @@
 #:property GenerateDocumentationFile=false
 
 // Takes the README's dashboard pictures from a running playground, with Debian's Chromium.
-// Usage (eng/screenshots.sh runs it): dotnet run eng/screenshots/screenshots.cs -- <dashboard login URL> <docs dir>
+// Usage (eng/screenshots.sh runs it): dotnet run eng/screenshots/screenshots.cs -- <dashboard login URL> <docs dir> [cluster]
+// "cluster": the playground in cluster mode (against the Kubernetes API double), one picture: dashboard-cluster.png.
 using Microsoft.Playwright;
 
-if (args.Length != 2)
+if (args.Length is not (2 or 3) || (args.Length == 3 && args[2] != "cluster"))
 {
-    Console.Error.WriteLine("usage: screenshots.cs <dashboard login URL, http://localhost:15080/login?t=...> <output directory>");
+    Console.Error.WriteLine("usage: screenshots.cs <dashboard login URL, http://localhost:15080/login?t=...> <output directory> [cluster]");
     return 1;
 }
 
 var (login, output) = (args[0], args[1]);
+var cluster = args.Length == 3;
 Directory.CreateDirectory(output);
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -21,7 +23,8 @@ await using var browser = await playwright.Chromium.LaunchAsync(new()
     ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium",
     Args = ["--no-sandbox", "--disable-gpu"],
 });
-var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1700, Height = 860 }, ColorScheme = ColorScheme.Light });
+// The cluster picture shows the grid and a certificate's details side by side: wider, so neither is cut short.
+var page = await browser.NewPageAsync(new() { ViewportSize = cluster ? new() { Width = 2100, Height = 900 } : new() { Width = 1700, Height = 860 }, ColorScheme = ColorScheme.Light });
 page.SetDefaultTimeout(90_000);
 await page.GotoAsync(login);
 
@@ -32,7 +35,7 @@ try
     {
         try
         {
-            foreach (var name in new[] { "web-tls", "wildcard-tls", "web" })
+            foreach (var name in cluster ? ["k3s", "step-ca", "step-ca-acme", "app-tls"] : new[] { "web-tls", "wildcard-tls", "web" })
             {
                 await page.Locator($"tr:has(:text-is('{name}')):has-text('Running')").First.WaitForAsync(new() { Timeout = 60_000 });
             }
@@ -56,6 +59,17 @@ try
     }
 
     await page.WaitForTimeoutAsync(2000); // let the grid settle (health icons, URLs)
+    if (cluster)
+    {
+        // The grid beside the issued certificate's details: the cluster, its CA and cert-manager's view at once.
+        await page.Locator("tr:has(:text-is('app-tls'))").First.ClickAsync();
+        await page.GetByText("Serial", new() { Exact = true }).First.WaitForAsync();
+        await page.WaitForTimeoutAsync(1500);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(output, "dashboard-cluster.png") });
+        Console.WriteLine($"wrote {Path.Combine(output, "dashboard-cluster.png")}");
+        return 0;
+    }
+
     // The grid only, not the empty page below it.
     var box = await page.Locator("table").First.BoundingBoxAsync();
     var height = Math.Min(860, (box?.Y ?? 0) + (box?.Height ?? 800) + 16);

@@ -73,9 +73,9 @@ internal static class ClusterPlacement
                 State = KnownResourceStates.NotStarted,
                 Properties =
                 [
-                    new(LocalTlsProperties.Image, $"{ca.Image}:{ca.ImageTag}"),
-                    new(LocalTlsProperties.Target, $"cluster {ca.Cluster!.Name}"),
-                    new(LocalTlsProperties.Namespace, ca.Namespace),
+                    SnapshotProperties.Property(LocalTlsProperties.Image, $"{ca.Image}:{ca.ImageTag}"),
+                    SnapshotProperties.Property(LocalTlsProperties.Target, $"cluster {ca.Cluster!.Name}"),
+                    SnapshotProperties.Property(LocalTlsProperties.Namespace, ca.Namespace),
                 ],
             });
         }
@@ -86,7 +86,7 @@ internal static class ClusterPlacement
             {
                 ResourceType = "Certificate",
                 State = KnownResourceStates.NotStarted,
-                Properties = [new(LocalTlsProperties.SecretName, certificate.SecretName), new(LocalTlsProperties.Namespace, certificate.Namespace)],
+                Properties = [SnapshotProperties.Property(LocalTlsProperties.SecretName, certificate.SecretName), SnapshotProperties.Property(LocalTlsProperties.Namespace, certificate.Namespace)],
             });
         }
     }

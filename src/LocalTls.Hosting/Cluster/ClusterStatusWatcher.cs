@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json.Nodes;
 using Aspire.Hosting.ApplicationModel;
 using k8s;
+using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 
 namespace LocalTls.Cluster;
@@ -26,12 +30,19 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
     public Task WatchCertificatesAsync(IReadOnlyList<CertificateResource> certificates, CancellationToken stopping)
     {
         var byName = certificates.ToDictionary(c => (c.Namespace, c.Name));
-        return byName.Count == 0 ? Task.CompletedTask : WatchAsync("/apis/cert-manager.io/v1/certificates", obj => byName.GetValueOrDefault((Namespace(obj), Name(obj))), PublishCertificateAsync, stopping);
+        return byName.Count == 0
+            ? Task.CompletedTask
+            : Task.WhenAll(
+                WatchAsync("/apis/cert-manager.io/v1/certificates", obj => byName.GetValueOrDefault((Namespace(obj), Name(obj))), PublishCertificateAsync, stopping),
+                RefreshTimesAsync(certificates, stopping));
     }
 
     private static string Name(JsonObject obj) => (string?)obj["metadata"]?["name"] ?? "";
 
     private static string Namespace(JsonObject obj) => (string?)obj["metadata"]?["namespace"] ?? "";
+
+    /// <summary>The state of a certificate still valid whose renewal failed (as in host mode).</summary>
+    public const string RenewalFailing = "Renewal failing";
 
     private static JsonObject? Condition(JsonObject obj, string type) =>
         (obj["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type);
@@ -65,28 +76,85 @@ internal sealed class ClusterStatusWatcher(IKubernetes client, ResourceNotificat
         var isReady = (string?)ready?["status"] == "True";
         var isIssuing = (string?)issuing?["status"] == "True";
         var failures = (long?)status?["failedIssuanceAttempts"];
+        // cert-manager records a failed issuance on Issuing (False, Failed); Ready stays True while the old certificate is valid.
+        var issuanceFailed = (string?)issuing?["status"] == "False" && (string?)issuing?["reason"] == "Failed";
         var state = isIssuing
             ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : isReady && issuanceFailed ? new ResourceStateSnapshot(RenewalFailing, KnownResourceStateStyles.Warn)
             : isReady ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
-            : ready is null ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
+            : ready is null && !issuanceFailed ? new ResourceStateSnapshot("Issuing", KnownResourceStateStyles.Info)
             : new ResourceStateSnapshot("Failed", KnownResourceStateStyles.Error);
+        var condition = isIssuing || issuanceFailed ? issuing : ready;
         DateTime? notBefore = DateTime.TryParse((string?)status?["notBefore"], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var nb) ? nb : null;
+        var served = (string?)status?["notAfter"] is null ? null : await ServedCertificateAsync(certificate, (string?)obj["spec"]?["secretName"] ?? certificate.SecretName);
+        var names = (obj["spec"]?["dnsNames"] as JsonArray)?.Select(n => (string?)n).OfType<string>().ToList();
         await notifications.PublishUpdateAsync(certificate, s => s with
         {
             State = state,
-            StartTimeStamp = notBefore ?? s.StartTimeStamp,
-            Properties = s.Properties
-                .With(LocalTlsProperties.NotAfter, (string?)status?["notAfter"])
-                .With(LocalTlsProperties.RenewalTime, (string?)status?["renewalTime"])
-                .With(LocalTlsProperties.Revision, (long?)status?["revision"])
-                .With(LocalTlsProperties.FailedIssuanceAttempts, failures)
-                .With(LocalTlsProperties.LastFailureTime, (string?)status?["lastFailureTime"])
-                .With(LocalTlsProperties.Reason, (string?)(isIssuing ? issuing : ready)?["reason"])
-                .With(LocalTlsProperties.Message, (string?)(isIssuing ? issuing : ready)?["message"])
-                .With(LocalTlsProperties.Issuance, chain)
-                .With(LocalTlsProperties.Problem, state.Text == "Failed" ? $"{(string?)ready?["reason"]}: {(string?)ready?["message"]}" : null),
+            // The start time is when the certificate now served was issued: it moves on renewal.
+            StartTimeStamp = served?.NotBefore ?? notBefore ?? s.StartTimeStamp,
+            Properties = CertificateTimes.WithRelativeTimes(
+                s.Properties
+                    .With(LocalTlsProperties.DnsNames, names is { Count: > 0 } ? string.Join(", ", names) : null)
+                    .With(LocalTlsProperties.NotAfter, (string?)status?["notAfter"])
+                    .With(LocalTlsProperties.RenewalTime, (string?)status?["renewalTime"])
+                    .With(LocalTlsProperties.Serial, served?.Serial)
+                    .With(LocalTlsProperties.Revision, (long?)status?["revision"])
+                    .With(LocalTlsProperties.FailedIssuanceAttempts, failures)
+                    .With(LocalTlsProperties.LastFailureTime, (string?)status?["lastFailureTime"])
+                    .With(LocalTlsProperties.Reason, (string?)condition?["reason"])
+                    .With(LocalTlsProperties.Message, (string?)condition?["message"])
+                    .With(LocalTlsProperties.Issuance, chain)
+                    .With(LocalTlsProperties.Problem, state.Text is "Failed" || state.Text == RenewalFailing ? $"{(string?)condition?["reason"]}: {(string?)condition?["message"]}" : null),
+                DateTime.UtcNow),
         });
     }
+
+    /// <summary>
+    /// The serial and notBefore of the certificate the Secret serves (what clients see), from its <c>tls.crt</c>
+    /// only: <c>tls.key</c> comes with the Secret (the API cannot leave it out) but is never read or kept.
+    /// </summary>
+    private async Task<(string Serial, DateTime NotBefore)?> ServedCertificateAsync(CertificateResource certificate, string secretName)
+    {
+        try
+        {
+            var secret = await client.CoreV1.ReadNamespacedSecretAsync(secretName, certificate.Namespace);
+            if (secret.Data?.TryGetValue("tls.crt", out var pem) != true || pem is null)
+            {
+                return null;
+            }
+
+            using var leaf = X509Certificate2.CreateFromPem(Encoding.ASCII.GetString(pem));
+            return (CertificateSerial.OpenSslForm(leaf), leaf.NotBefore.ToUniversalTime());
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or CryptographicException or ArgumentException)
+        {
+            // Not written yet, not readable with these credentials, or not a PEM: the rest of the status still shows.
+            logger.LogDebug("Could not read the certificate in Secret '{Secret}': {Message}", secretName, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Keeps "Expires", "Renews" and the next retry true as time passes (no watch event says an hour went by).</summary>
+    private async Task RefreshTimesAsync(IReadOnlyList<CertificateResource> certificates, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(RefreshEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                foreach (var certificate in certificates)
+                {
+                    await notifications.PublishUpdateAsync(certificate, s => s with { Properties = CertificateTimes.WithRelativeTimes(s.Properties, DateTime.UtcNow) });
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The newest CertificateRequest of the certificate, its Order and the Order's Challenges, with their states and

@@ -95,7 +95,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             {
                 Description = "Ask cert-manager to issue this certificate again now (as 'cmctl renew' does), e.g. after failures made it back off.",
                 IconName = "ArrowSync",
-                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "Failed" or "Issuing" ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+                UpdateState = context => context.ResourceSnapshot.State?.Text is "Running" or "Failed" or "Issuing" or ClusterStatusWatcher.RenewalFailing ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             });
         }
     }

@@ -42,6 +42,7 @@ internal static class LocalTlsProperties
     public const string Expires = "localtls.expires";
     public const string Renews = "localtls.renews";
     public const string Version = "localtls.version";
+    public const string Failures = "localtls.failures";
 
     /// <summary>
     /// What the dashboard's default details view shows, with a label and an order: Aspire shows only its known
@@ -50,18 +51,39 @@ internal static class LocalTlsProperties
     public static readonly IReadOnlyDictionary<string, (string DisplayName, int SortOrder)> Shown = new Dictionary<string, (string, int)>
     {
         [Problem] = ("Problem", 0),
+        // A certificate (both targets; the cluster adds cert-manager's status).
         [DnsNames] = ("Names", 1),
         [Expires] = ("Expires", 2),
         [Renews] = ("Renews", 3),
-        [Serial] = ("Serial", 4),
-        [Files] = ("Files", 5),
-        [AcmeDirectory] = ("ACME directory", 6),
-        [Executable] = ("Executable", 7),
-        [Version] = ("Version", 8),
-        [Image] = ("Image", 9),
-        [Fingerprint] = ("Root fingerprint", 10),
-        [RootCertificate] = ("Root certificate", 11),
-        [Resolver] = ("DNS resolver", 12),
+        [Failures] = ("Failures", 4),
+        [Serial] = ("Serial", 5),
+        [Revision] = ("Revision", 6),
+        [Reason] = ("Reason", 7),
+        [Message] = ("Message", 8),
+        [Issuance] = ("Issuance", 9),
+        [SecretName] = ("Secret", 10),
+        [Files] = ("Files", 11),
+        // A CA (host: executable and version; cluster: namespace, image, pod).
+        [Namespace] = ("Namespace", 20),
+        [AcmeDirectory] = ("ACME directory", 21),
+        [Executable] = ("Executable", 22),
+        [Version] = ("Version", 23),
+        [Image] = ("Image", 24),
+        [Pod] = ("Pod", 25),
+        [Restarts] = ("Restarts", 26),
+        [Fingerprint] = ("Root fingerprint", 27),
+        [RootCertificate] = ("Root certificate", 28),
+        [Resolver] = ("DNS resolver", 29),
+        // A cluster.
+        [Server] = ("API server", 40),
+        [Context] = ("Context", 41),
+        [KubernetesVersion] = ("Kubernetes version", 42),
+        [Nodes] = ("Nodes", 43),
+        [IngressClass] = ("Ingress class", 44),
+        [DiscoveredIngressClass] = ("Discovered ingress class", 45),
+        [IngressAddress] = ("Ingress address", 46),
+        [CoreDnsOverride] = ("CoreDNS override", 47),
+        [CertManager] = ("cert-manager", 48),
     };
     public const string CoreDnsOverride = "localtls.coreDnsOverride";
     public const string CertManager = "localtls.certManager";

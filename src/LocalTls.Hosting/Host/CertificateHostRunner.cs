@@ -114,18 +114,8 @@ internal sealed class CertificateHostRunner(HostTarget cas) : IAsyncDisposable
     }
 
     /// <summary>"Expires" and "Renews" as durations from now, from the raw notAfter and renewal time (the one source).</summary>
-    private static System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> WithRelativeTimes(System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties)
-    {
-        static DateTime? Read(System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties, string name) =>
-            properties.FirstOrDefault(p => p.Name == name)?.Value is string text && DateTime.TryParseExact(text, "u", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
-
-        var now = DateTime.UtcNow;
-        var notAfter = Read(properties, LocalTlsProperties.NotAfter);
-        var renewAt = Read(properties, LocalTlsProperties.RenewalTime);
-        return properties
-            .With(LocalTlsProperties.Expires, notAfter is { } n ? (n > now ? "" : "expired ") + RelativeTime.Describe(n, now) : null)
-            .With(LocalTlsProperties.Renews, renewAt is { } r ? (r > now ? "" : "due ") + RelativeTime.Describe(r, now) : null);
-    }
+    private static System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> WithRelativeTimes(System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties) =>
+        CertificateTimes.WithRelativeTimes(properties, DateTime.UtcNow);
 
     /// <summary>
     /// Keeps the certificate already on disk when it still chains to this CA, covers the names and is before its

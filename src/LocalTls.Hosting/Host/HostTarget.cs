@@ -281,6 +281,8 @@ internal sealed class HostTarget(
         try
         {
             string? last = null;
+            // Aspire's Stop command shows "Stopping" before the process ends: the exit that follows was asked for.
+            var stopAsked = false;
             await foreach (var update in notifications.WatchAsync(stopping))
             {
                 if (!ReferenceEquals(update.Resource, server))
@@ -300,6 +302,7 @@ internal sealed class HostTarget(
 
                 last = state;
                 host.ProcessState = state;
+                stopAsked = state == KnownResourceStates.Stopping || (stopAsked && state is not ("Starting" or "Waiting" or "Running"));
                 var pid = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
                 if (state == KnownResourceStates.Running)
                 {
@@ -340,8 +343,16 @@ internal sealed class HostTarget(
 
                     // The exit can be reported before its last lines are streamed: read the whole log once more.
                     var lines = await LastLinesAsync(server, recent);
-                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines);
-                    logger.LogError("{Problem}", problem);
+                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines, stopAsked);
+                    if (IsStop(state, update.Snapshot.ExitCode, lines, stopAsked))
+                    {
+                        logger.LogInformation("{Problem}", problem);
+                    }
+                    else
+                    {
+                        logger.LogError("{Problem}", problem);
+                    }
+
                     await notifications.PublishUpdateAsync(host.Ca, s => s with
                     {
                         State = new ResourceStateSnapshot(state is "FailedToStart" or "RuntimeUnhealthy" ? KnownResourceStates.FailedToStart : KnownResourceStates.Exited, KnownResourceStateStyles.Error),
@@ -463,8 +474,29 @@ internal sealed class HostTarget(
         return [.. lines.Where(l => !l.Contains("[sys]", StringComparison.Ordinal) && l.Trim().Length > 0)];
     }
 
-    private static string StoppedProblem(HostCa host, IResource server, string state, int? exitCode, List<string> lines)
+    /// <summary>
+    /// An exit nobody needs to debug: it followed Aspire's Stop, or step-ca ended cleanly (code 0) leaving only its
+    /// database's shutdown housekeeping (badger's flush and compaction lines), which says nothing to the reader.
+    /// </summary>
+    internal static bool IsStop(string state, int? exitCode, IReadOnlyList<string> lines, bool stopAsked) =>
+        state is "Exited" or "Finished"
+        && !lines.Any(l => l.Contains("Cannot acquire directory lock", StringComparison.OrdinalIgnoreCase))
+        && (stopAsked || (exitCode == 0 && lines.TakeLast(5).All(IsHousekeeping)));
+
+    private static bool IsHousekeeping(string line) =>
+        line.Contains("badger", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("compaction", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("shutting down", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("Lifetime L0 stalled", StringComparison.Ordinal)
+        || line.Contains("Level ", StringComparison.Ordinal) && line.Contains("NumTables", StringComparison.Ordinal);
+
+    private static string StoppedProblem(HostCa host, IResource server, string state, int? exitCode, List<string> lines, bool stopAsked)
     {
+        if (IsStop(state, exitCode, lines, stopAsked))
+        {
+            return $"step-ca was stopped{(stopAsked ? " from the dashboard" : "")}; nothing is issued or renewed until it runs again. Use Start on '{server.Name}' to start it.";
+        }
+
         var tail = string.Join(" | ", lines.TakeLast(3));
         var locked = lines.Any(l => l.Contains("Cannot acquire directory lock", StringComparison.OrdinalIgnoreCase));
         if (locked)

@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
 namespace LocalTls.Tests.AppModel;
@@ -20,7 +21,7 @@ public class DashboardStateTests
         var expected = new Dictionary<string, string>
         {
             ["k3s"] = "KubernetesCluster", ["step-ca"] = "StepCa", ["step-ca-acme"] = "CertManagerIssuer",
-            ["letsencrypt-prod"] = "CertManagerIssuer", ["app"] = "SslipHostname", ["app-tls"] = "Certificate",
+            ["app"] = "SslipHostname", ["app-tls"] = "Certificate",
         };
         foreach (var (name, type) in expected)
         {
@@ -29,6 +30,9 @@ public class DashboardStateTests
             var update = await app.ResourceNotifications.WaitForResourceAsync(name, e => e.Snapshot.ResourceType == type && e.Snapshot.State?.Text == state, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.Equal(state, update.Snapshot.State?.Text);
         }
+
+        // A development run applies no Let's Encrypt issuer (publish keeps it for production).
+        Assert.DoesNotContain(app.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "letsencrypt-prod");
 
         var cluster = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.Properties.Any(p => p.Name == "localtls.problem" && p.Value is not null), ct);
         Assert.Contains("does not exist", cluster.Snapshot.Properties.Single(p => p.Name == "localtls.problem").Value?.ToString());

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -23,6 +24,25 @@ public class ClusterTargetTests
 
     private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
 
+    /// <summary>Asserts the property is in the dashboard's default details view (highlighted, with a label) and returns its value.</summary>
+    private static string Shown(ResourceEvent e, string name, string label)
+    {
+        var property = e.Snapshot.Properties.SingleOrDefault(p => p.Name == name);
+        Assert.True(property is not null, $"'{e.Resource.Name}' has no {name}; it has {string.Join(", ", e.Snapshot.Properties.Select(p => p.Name))}");
+        Assert.True(property.IsHighlighted, $"{name} of '{e.Resource.Name}' is only under 'Show all'");
+        Assert.Equal(label, property.DisplayName);
+        return property.Value?.ToString() ?? "";
+    }
+
+    private const string RelativeAndUtc = @"^in \d+ (d|h|min)( \d+ (h|min))? \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$";
+
+    private static async Task<X509Certificate2> ServedAsync(string kubeconfig, string secret)
+    {
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var read = await client.CoreV1.ReadNamespacedSecretAsync(secret, "default", cancellationToken: Ct);
+        return X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(read.Data["tls.crt"]));
+    }
+
     private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
     {
         var builder = DistributedApplicationTestingBuilder.Create();
@@ -46,14 +66,23 @@ public class ClusterTargetTests
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
 
         var cluster = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        Assert.Equal("kube-api-double", Property(cluster, "localtls.context"));
-        Assert.NotNull(Property(cluster, "localtls.kubernetesVersion"));
+        // What a person needs about the cluster is in the default view, labelled.
+        Assert.Equal("kube-api-double", Shown(cluster, "localtls.context", "Context"));
+        Assert.Matches(@"^https?://127\.0\.0\.1:\d+", Shown(cluster, "localtls.server", "API server"));
+        Assert.NotEmpty(Shown(cluster, "localtls.kubernetesVersion", "Kubernetes version"));
+        Assert.Matches(@"^\d+$", Shown(cluster, "localtls.nodes", "Nodes"));
+        Assert.Equal("192.168.5.2", Shown(cluster, "localtls.ingressAddress", "Ingress address"));
+        Assert.NotEmpty(Shown(cluster, "localtls.discoveredIngressClass", "Discovered ingress class"));
         await app.ResourceNotifications.WaitForResourceHealthyAsync("k3s", Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         var ca = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
-        Assert.Equal("https://step-ca.step-ca.svc.cluster.local:9000/acme/acme/directory", Property(ca, "localtls.acmeDirectory"));
-        Assert.Equal(new LocalTls.Pki.CaStore(dir.Combine("caroot")).Load().RootFingerprint, Property(ca, "localtls.rootFingerprint"));
+        Assert.Equal("https://step-ca.step-ca.svc.cluster.local:9000/acme/acme/directory", Shown(ca, "localtls.acmeDirectory", "ACME directory"));
+        Assert.Equal(new LocalTls.Pki.CaStore(dir.Combine("caroot")).Load().RootFingerprint, Shown(ca, "localtls.rootFingerprint", "Root fingerprint"));
         Assert.Equal("Running", Property(ca, "localtls.podPhase"));
+        Assert.Equal("step-ca", Shown(ca, "localtls.namespace", "Namespace"));
+        Assert.StartsWith("step-ca-", Shown(ca, "localtls.pod", "Pod"));
+        Assert.Equal("0", Shown(ca, "localtls.restarts", "Restarts"));
+        Assert.Contains("step-ca", Shown(ca, "localtls.image", "Image"));
 
         // Without cert-manager, issuers and certificates wait and say how to install it; nothing of theirs is applied.
         var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text == KnownResourceStates.Waiting && Property(e, "localtls.problem") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
@@ -258,7 +287,7 @@ public class ClusterTargetTests
     }
 
     [Fact]
-    public async Task With_cert_manager_the_issuer_turns_Running_the_certificate_is_issued_and_Renew_issues_the_next_revision()
+    public async Task With_cert_manager_the_issuer_turns_Running_the_certificate_is_issued_reads_as_on_the_host_and_Renew_issues_the_next_revision()
     {
         using var dir = new TempDirectory();
         await using var server = await DoubleClient.StartAsync();
@@ -285,12 +314,67 @@ public class ClusterTargetTests
         Assert.NotNull(Property(issued, "localtls.renewalTime"));
         // The CertificateRequest → Order → Challenge chain, as 'cmctl status certificate' shows it.
         var chain = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.issuance") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
-        Assert.Matches(@"^CertificateRequest app-tls-1: Issued → Order app-tls-1-\S+: valid → Challenge \S+ \(DNS-01 app\.192\.168\.5\.2\.sslip\.io\): valid", Property(chain, "localtls.issuance"));
+        Assert.Matches(@"^CertificateRequest app-tls-1: Issued → Order app-tls-1-\S+: valid → Challenge \S+ \(DNS-01 app\.192\.168\.5\.2\.sslip\.io\): valid", Shown(chain, "localtls.issuance", "Issuance"));
+
+        // It reads as a host certificate does: names, durations with the UTC time, openssl's serial of what the Secret serves.
+        var shown = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.serial") is not null && Property(e, "localtls.revision") == "1", Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal("app.192.168.5.2.sslip.io", Shown(shown, "localtls.dnsNames", "Names"));
+        Assert.Matches(RelativeAndUtc, Shown(shown, "localtls.expires", "Expires"));
+        Assert.Matches(RelativeAndUtc, Shown(shown, "localtls.renews", "Renews"));
+        Assert.Equal("1", Shown(shown, "localtls.revision", "Revision"));
+        Assert.Equal("Ready", Shown(shown, "localtls.reason", "Reason"));
+        Assert.NotEmpty(Shown(shown, "localtls.message", "Message"));
+        Assert.Null(Property(shown, "localtls.failures"));
+        using (var first = await ServedAsync(kubeconfig, "app-tls-secret"))
+        {
+            Assert.Equal(CertificateSerial.OpenSslForm(first), Shown(shown, "localtls.serial", "Serial"));
+            Assert.Equal(first.NotBefore.ToUniversalTime(), shown.Snapshot.StartTimeStamp?.ToUniversalTime());
+        }
+
+        Assert.DoesNotContain(shown.Snapshot.Properties, p => p.Value?.ToString()?.Contains("PRIVATE KEY", StringComparison.Ordinal) == true);
+        var firstSerial = Property(shown, "localtls.serial");
 
         var renew = await app.ResourceCommands.ExecuteCommandAsync("app-tls", ClusterTarget.RenewCommand, Ct);
         Assert.True(renew.Success, renew.Message);
-        var renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        var renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2" && Property(e, "localtls.serial") != firstSerial, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
         Assert.Equal("2", Property(renewed, "localtls.revision"));
+        // The serial and the start time follow the new certificate.
+        using (var second = await ServedAsync(kubeconfig, "app-tls-secret"))
+        {
+            Assert.Equal(CertificateSerial.OpenSslForm(second), Property(renewed, "localtls.serial"));
+            Assert.Equal(second.NotBefore.ToUniversalTime(), renewed.Snapshot.StartTimeStamp?.ToUniversalTime());
+        }
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_failed_issuance_reads_as_failures_with_cert_managers_next_retry_and_the_reason_it_failed()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        server.AddTraefikIngressClass();
+        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        var builder = Seed(kubeconfig, dir.Combine("caroot"));
+        // step-ca's ACME provisioner allows 90 days at most: the order fails at finalize, as it would in a cluster.
+        builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()).WithDuration(TimeSpan.FromDays(200));
+        await using var app = await builder.BuildAsync(Ct);
+        await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+        var failed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => Property(e, "localtls.failures") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(150), Ct);
+        Assert.Equal("Failed", failed.Snapshot.State?.Text);
+        // One failure: cert-manager tries again by itself an hour after it.
+        Assert.Matches(@"^1 failure, next retry in \d+ min \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$", Shown(failed, "localtls.failures", "Failures"));
+        Assert.Equal("Failed", Shown(failed, "localtls.reason", "Reason"));
+        Assert.Contains("will be retried", Property(failed, "localtls.problem"));
+        Assert.Null(Property(failed, "localtls.serial"));
+        // The raw values stay for tools.
+        Assert.Equal("1", Property(failed, "localtls.failedIssuanceAttempts"));
+        Assert.NotNull(Property(failed, "localtls.lastFailureTime"));
         await app.StopAsync(Ct);
     }
 

@@ -56,4 +56,16 @@ public class DashboardFormTests
         Assert.Equal("in 8 h (2026-12-02 13:00 UTC)", RelativeTime.Describe(now.AddHours(8), now));
         Assert.Equal("under a minute", RelativeTime.Duration(TimeSpan.FromSeconds(59)));
     }
+
+    [Fact]
+    public void Issuance_failures_read_as_a_count_and_cert_managers_next_retry()
+    {
+        var now = new DateTime(2026, 12, 2, 6, 0, 0, DateTimeKind.Utc);
+        // cert-manager backs off 1 h·2^(n-1) after the last failure: 4 h for the third.
+        Assert.Equal("3 failures, next retry in 3 h 59 min (2026-12-02 09:59 UTC)", CertificateTimes.Failures(3, now.AddMinutes(-1), now));
+        Assert.Equal("1 failure, next retry in 30 min (2026-12-02 06:30 UTC)", CertificateTimes.Failures(1, now.AddMinutes(-30), now));
+        Assert.Equal("2 failures, retry due now", CertificateTimes.Failures(2, now.AddHours(-3), now));
+        Assert.Null(CertificateTimes.Failures(null, null, now));
+        Assert.Null(CertificateTimes.Failures(0, null, now));
+    }
 }

@@ -122,7 +122,7 @@ public class StepCaHostTests
     }
 
     [Fact]
-    public async Task Step_ca_runs_as_an_aspire_executable_whose_console_log_exit_code_and_restart_come_from_aspire()
+    public async Task Step_ca_runs_as_an_aspire_executable_whose_console_log_exit_code_and_restart_come_from_aspire_and_Stop_reads_as_stopped()
     {
         using var dir = new TempDirectory();
         var ct = TestContext.Current.CancellationToken;
@@ -154,10 +154,35 @@ public class StepCaHostTests
         Assert.True((await app.ResourceCommands.ExecuteCommandAsync("step-ca-server", KnownResourceCommands.StopCommand, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Success);
         var stopped = await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text is "Exited", ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         Assert.NotNull(stopped.Snapshot.ExitCode);
+        // A Stop is no failure to debug: the CA says it was stopped and how to start it, not badger's shutdown lines.
+        var problem = stopped.Snapshot.Properties.Single(p => p.Name == "localtls.problem").Value?.ToString();
+        Assert.Contains("step-ca was stopped", problem);
+        Assert.Contains("Start on 'step-ca-server'", problem);
+        Assert.DoesNotContain("last lines", problem);
+        Assert.DoesNotContain("badger", problem, StringComparison.OrdinalIgnoreCase);
         Assert.True((await app.ResourceCommands.ExecuteCommandAsync("step-ca-server", KnownResourceCommands.StartCommand, ct).WaitAsync(TimeSpan.FromSeconds(30), ct)).Success);
         await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("step-ca", ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
         await app.StopAsync(ct);
+    }
+
+    [Fact]
+    public void A_clean_exit_with_only_database_housekeeping_reads_as_a_stop_and_a_failure_keeps_its_lines()
+    {
+        string[] housekeeping =
+        [
+            "badger 2026/12/02 06:10:00 INFO: Lifetime L0 stalled for: 0s",
+            "badger 2026/12/02 06:10:00 INFO: Level 0 [ ]: NumTables: 01. Size: 1.1 KiB of 0 B. Score: 0.00->0.00 StaleData: 0 B Target FileSize: 64 MiB",
+            "badger 2026/12/02 06:10:00 INFO: [Compactor: 0] Compaction for level: 0 DONE",
+        ];
+        Assert.True(global::LocalTls.Host.HostTarget.IsStop("Exited", 0, housekeeping, stopAsked: false));
+        // Aspire's Stop may end it with a signal's code: still a stop.
+        Assert.True(global::LocalTls.Host.HostTarget.IsStop("Exited", 143, housekeeping, stopAsked: true));
+        // A non-zero exit nobody asked for, or a clean exit after an error line, is a failure to read.
+        Assert.False(global::LocalTls.Host.HostTarget.IsStop("Exited", 1, housekeeping, stopAsked: false));
+        Assert.False(global::LocalTls.Host.HostTarget.IsStop("Exited", 0, [.. housekeeping, "open /tmp/x/config/ca.json: no such file or directory"], stopAsked: false));
+        Assert.False(global::LocalTls.Host.HostTarget.IsStop("FailedToStart", null, [], stopAsked: true));
+        Assert.False(global::LocalTls.Host.HostTarget.IsStop("Exited", 0, ["badger 2026/12/02 06:10:00 ERROR: Cannot acquire directory lock on \"/tmp/db\""], stopAsked: true));
     }
 
     [Fact]
