@@ -361,7 +361,8 @@ public class ClusterTargetTests
 
         var builder = Seed(kubeconfig, dir.Combine("caroot"));
         // step-ca's ACME provisioner allows 90 days at most: the order fails at finalize, as it would in a cluster.
-        builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()).WithDuration(TimeSpan.FromDays(200));
+        // WithDuration refuses that where it is written, so the lifetime is set behind the builder's back.
+        builder.Resources.OfType<CertificateResource>().Single().Duration = TimeSpan.FromDays(200);
         await using var app = await builder.BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
 
