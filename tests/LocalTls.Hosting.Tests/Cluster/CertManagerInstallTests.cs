@@ -9,6 +9,8 @@ using LocalTls.Tests.KubeApi;
 using LocalTls.Tests.StepCa;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
+using static LocalTls.Tests.Cluster.ClusterApp;
+
 namespace LocalTls.Tests.Cluster;
 
 /// <summary>
@@ -19,18 +21,6 @@ namespace LocalTls.Tests.Cluster;
 public class CertManagerInstallTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
-
-    private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
-    {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        var k3s = builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig).WithIngressAddress("192.168.5.2").WithCertManagerInstall("1.21.1");
-        var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithCaStore(caStore).InCluster(k3s);
-        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
-        builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer);
-        return builder;
-    }
 
     [Theory]
     [InlineData("v1.21.1", "without the 'v'")]
@@ -59,7 +49,7 @@ public class CertManagerInstallTests
         var kubeconfig = dir.Combine("kubeconfig");
         server.WriteKubeconfig(kubeconfig);
 
-        await using (var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct))
+        await using (var app = await Seed(kubeconfig, dir.Combine("caroot"), k => k.WithCertManagerInstall("1.21.1")).BuildAsync(Ct))
         {
             await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
             var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed" or "FailedToStart", Ct).WaitAsync(TimeSpan.FromSeconds(180), Ct);
@@ -87,7 +77,7 @@ public class CertManagerInstallTests
 
         // Run again: cert-manager answers, so nothing is downloaded and none of its objects is written.
         server.Requests.Clear();
-        await using (var again = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct))
+        await using (var again = await Seed(kubeconfig, dir.Combine("caroot"), k => k.WithCertManagerInstall("1.21.1")).BuildAsync(Ct))
         {
             await again.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
             var cluster = await again.ResourceNotifications.WaitForResourceAsync("k3s", e => Property(e, "localtls.certManager") is not null, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
@@ -112,7 +102,7 @@ public class CertManagerInstallTests
         var kubeconfig = dir.Combine("kubeconfig");
         server.WriteKubeconfig(kubeconfig);
 
-        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await using var app = await Seed(kubeconfig, dir.Combine("caroot"), k => k.WithCertManagerInstall("1.21.1")).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
         var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => Property(e, "localtls.problem")?.Contains("could not be downloaded", StringComparison.Ordinal) == true, Ct).WaitAsync(TimeSpan.FromSeconds(180), Ct);
         Assert.Equal(KnownResourceStates.Waiting, issuer.Snapshot.State?.Text);

@@ -7,6 +7,8 @@ using LocalTls.Tests.KubeApi;
 using LocalTls.Tests.StepCa;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
+using static LocalTls.Tests.Cluster.ClusterApp;
+
 namespace LocalTls.Tests.Cluster;
 
 /// <summary>
@@ -16,18 +18,6 @@ namespace LocalTls.Tests.Cluster;
 public class ClusterFaultTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
-
-    private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
-    {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        var k3s = builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig).WithIngressAddress("192.168.5.2");
-        var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithCaStore(caStore).InCluster(k3s);
-        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
-        builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer);
-        return builder;
-    }
 
     private sealed class Cluster : IAsyncDisposable
     {

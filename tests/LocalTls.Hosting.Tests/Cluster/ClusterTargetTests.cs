@@ -11,6 +11,8 @@ using LocalTls.Tests.StepCa;
 using Microsoft.Extensions.DependencyInjection;
 using TempDirectory = LocalTls.Tests.TestSupport.TempDirectory;
 
+using static LocalTls.Tests.Cluster.ClusterApp;
+
 namespace LocalTls.Tests.Cluster;
 
 /// <summary>
@@ -21,8 +23,6 @@ namespace LocalTls.Tests.Cluster;
 public class ClusterTargetTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static string? Property(ResourceEvent e, string name) => e.Snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
 
     /// <summary>Asserts the property is in the dashboard's default details view (highlighted, with a label) and returns its value.</summary>
     private static string Shown(ResourceEvent e, string name, string label)
@@ -41,16 +41,6 @@ public class ClusterTargetTests
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
         var read = await client.CoreV1.ReadNamespacedSecretAsync(secret, "default", cancellationToken: Ct);
         return X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(read.Data["tls.crt"]));
-    }
-
-    private static IDistributedApplicationTestingBuilder Seed(string kubeconfig, string caStore)
-    {
-        var builder = DistributedApplicationTestingBuilder.Create();
-        var k3s = builder.AddKubeconfigCluster("k3s").WithKubeconfig(kubeconfig).WithIngressAddress("192.168.5.2");
-        var ca = builder.AddStepCa("step-ca").WithAcmeProvisioner("acme").WithCaStore(caStore).InCluster(k3s);
-        var issuer = builder.AddCertManagerIssuer("step-ca-acme", ca).WithHttp01Solver();
-        builder.AddCertificate("app-tls", k3s.AddSslipHostname("app")).WithIssuer(issuer);
-        return builder;
     }
 
     [Fact]
