@@ -226,7 +226,7 @@ internal static partial class CertManagerInstall
             }
             catch (HttpOperationException ex) when ((int)ex.Response.StatusCode is >= 400 and < 500 and not 429)
             {
-                throw new CertManagerInstallException($"The API server refused {what} of cert-manager v{version}: {(int)ex.Response.StatusCode} {ex.Response.Content}. Fix what it names, or install it yourself: {Command(version)}", refused: true);
+                throw new CertManagerInstallException($"The API server refused {what} of cert-manager v{version}: {(int)ex.Response.StatusCode} {ClusterTarget.StatusMessage(ex.Response.Content)}. Fix what it names, or install it yourself: {Command(version)}", refused: true);
             }
         }
 

@@ -89,7 +89,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
                 }
                 catch (HttpOperationException ex)
                 {
-                    return CommandResults.Failure($"cert-manager's Certificate could not be marked for renewal: {ex.Response.Content}");
+                    return CommandResults.Failure($"cert-manager's Certificate could not be marked for renewal: {StatusMessage(ex.Response.Content) ?? ex.Message}");
                 }
             }, new CommandOptions
             {
@@ -125,7 +125,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             catch (Exception ex)
             {
                 var problem = ex is HttpOperationException http
-                    ? $"The API server answered {(int)http.Response.StatusCode} ({http.Response.ReasonPhrase}): {Shorten(http.Response.Content ?? ex.Message)}. Retrying in {RetryInterval.TotalSeconds:0} s."
+                    ? $"The API server answered {(int)http.Response.StatusCode} ({http.Response.ReasonPhrase}): {Shorten(StatusMessage(http.Response.Content) ?? ex.Message)}. Retrying in {RetryInterval.TotalSeconds:0} s."
                     : $"{ex.Message} Retrying in {RetryInterval.TotalSeconds:0} s.";
                 logger.LogWarning("Provisioning into '{Cluster}' failed: {Problem}", cluster.Name, problem);
                 await notifications.PublishUpdateAsync(cluster, s => s with
@@ -300,7 +300,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
         {
-            state = new(false, $"Not applied: the credentials may not read or write kube-system ({Shorten(ex.Response.Content ?? ex.Message)}). Use a context with cluster-admin rights, or leave out WithSslipDns().");
+            state = new(false, $"Not applied: the credentials may not read or write kube-system ({Shorten(StatusMessage(ex.Response.Content) ?? ex.Message)}). Use a context with cluster-admin rights, or leave out WithSslipDns().");
         }
 
         if (state.InPlace)
@@ -409,7 +409,7 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
             }
             catch (HttpOperationException ex)
             {
-                problem = $"step-ca's /health through the service proxy answered {(int)ex.Response.StatusCode}: {ex.Response.Content}";
+                problem = $"step-ca's /health through the service proxy answered {(int)ex.Response.StatusCode}: {StatusMessage(ex.Response.Content)}";
             }
 
             await notifications.PublishUpdateAsync(ca, s => s with { State = new ResourceStateSnapshot("Unhealthy", KnownResourceStateStyles.Warn), Properties = s.Properties.With(LocalTlsProperties.Problem, problem) });
@@ -692,12 +692,27 @@ internal sealed class ClusterTarget(ResourceNotificationService notifications, R
         }
         catch (HttpOperationException ex)
         {
-            var text = ex.Response.Content ?? ex.Message;
+            var text = StatusMessage(ex.Response.Content) ?? ex.Message;
             return text.Contains("x509", StringComparison.OrdinalIgnoreCase)
                 ? $"Waiting for cert-manager: its webhook's CA bundle is not injected yet ({Shorten(text)}). This settles within a minute of installing cert-manager."
                 : text.Contains("connection refused", StringComparison.OrdinalIgnoreCase) || text.Contains("no endpoints", StringComparison.OrdinalIgnoreCase) || text.Contains("not found", StringComparison.OrdinalIgnoreCase)
                     ? $"Waiting for cert-manager: its webhook is not answering ({Shorten(text)}). Check 'kubectl -n cert-manager get pods'."
                     : $"Waiting for cert-manager: the dry-run CertificateRequest was refused ({Shorten(text)}).";
+        }
+    }
+
+    /// <summary>The message of a Kubernetes <c>Status</c> body (what a person should read), else the body as it came.</summary>
+    internal static string? StatusMessage(string? content)
+    {
+        try
+        {
+            return content is { Length: > 0 } && JsonNode.Parse(content) is JsonObject { } status && (string?)status["kind"] == "Status" && (string?)status["message"] is { Length: > 0 } message
+                ? message
+                : content;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return content;
         }
     }
 

@@ -180,7 +180,7 @@ internal static partial class CoreDnsOverride
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            return new(false, $"Not applied: the key {CoreDnsNames.Key} in {CoreDnsNames.Namespace}/{CoreDnsNames.ConfigMap} belongs to another field manager ({ex.Response.Content}). Remove that key, then LocalTls writes its own.");
+            return new(false, $"Not applied: the key {CoreDnsNames.Key} in {CoreDnsNames.Namespace}/{CoreDnsNames.ConfigMap} belongs to another field manager ({ClusterTarget.StatusMessage(ex.Response.Content)}). Remove that key, then LocalTls writes its own.");
         }
 
         var loopback = target is null

@@ -180,6 +180,43 @@ public class ClusterTargetTests
     }
 
     [Fact]
+    public async Task A_changed_option_changes_only_what_it_touches()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await DoubleClient.StartAsync();
+        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
+        server.AddTraefikIngressClass();
+        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
+        var kubeconfig = dir.Combine("kubeconfig");
+        server.WriteKubeconfig(kubeconfig);
+
+        async Task RunOnceAsync(TimeSpan? duration)
+        {
+            var builder = Seed(kubeconfig, dir.Combine("caroot"));
+            if (duration is { } d)
+            {
+                builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()).WithDuration(d);
+            }
+
+            await using var app = await builder.BuildAsync(Ct);
+            await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+            await app.StopAsync(Ct);
+        }
+
+        await RunOnceAsync(duration: null);
+        server.Requests.Clear();
+        await RunOnceAsync(TimeSpan.FromDays(30));
+
+        // Only the Certificate is written (its spec.duration); step-ca's objects and the issuer are left alone.
+        var writes = server.Requests.Snapshot().Where(r => r.IsMutating).Select(r => $"{r.Method} {r.Path}").ToList();
+        Assert.Equal(["PATCH /apis/cert-manager.io/v1/namespaces/default/certificates/app-tls"], writes);
+        var certificate = await server.CreateClient().CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", "default", "certificates", "app-tls", Ct);
+        Assert.Equal("720h", (string?)System.Text.Json.Nodes.JsonNode.Parse(k8s.KubernetesJson.Serialize(certificate))!["spec"]!["duration"]);
+    }
+
+    [Fact]
     public async Task An_unchanged_model_run_again_changes_nothing_in_the_cluster()
     {
         using var dir = new TempDirectory();
@@ -370,7 +407,7 @@ public class ClusterTargetTests
     }
 
     [Fact]
-    public async Task A_500_and_a_429_while_applying_end_in_a_clear_state_then_provisioning_succeeds()
+    public async Task A_409_a_500_and_a_429_while_applying_end_in_a_clear_state_then_provisioning_succeeds()
     {
         using var dir = new TempDirectory();
         await using var server = await DoubleClient.StartAsync();
@@ -380,10 +417,16 @@ public class ClusterTargetTests
         ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
         server.Faults.FailNext(r => r.Method == "PATCH" && r.Path.Value!.Contains("/deployments/", StringComparison.Ordinal), count: 1, message: "etcdserver: leader changed");
         server.Faults.ThrottleNext(r => r.Method == "PATCH" && r.Path.Value!.Contains("/services/", StringComparison.Ordinal), count: 1, retryAfterSeconds: 1);
+        // A conflict, as another field manager's change answers it: shown, then applied again.
+        server.Faults.AnswerNext(r => r.Method == "PATCH" && r.Path.Value!.Contains("/configmaps/", StringComparison.Ordinal),
+            new ApiError(409, "Conflict", "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.ca.json"));
 
         await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
-        var retrying = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == "Retrying", Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        // ConfigMaps go before the Service and the Deployment: the conflict comes first, then the 429 and the 500.
+        var conflict = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == "Retrying" && Property(e, "localtls.problem")?.Contains("answered 409", StringComparison.Ordinal) == true, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Contains("conflict with \"kubectl-edit\"", Property(conflict, "localtls.problem"), StringComparison.Ordinal);
+        var retrying = await app.ResourceNotifications.WaitForResourceAsync("k3s", e => e.Snapshot.State?.Text == "Retrying" && Property(e, "localtls.problem")?.Contains("answered 409", StringComparison.Ordinal) == false, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Matches("answered (500|429)", Property(retrying, "localtls.problem"));
         await app.ResourceNotifications.WaitForResourceAsync("step-ca", e => e.Snapshot.State?.Text == KnownResourceStates.Running, Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
         await app.StopAsync(Ct);

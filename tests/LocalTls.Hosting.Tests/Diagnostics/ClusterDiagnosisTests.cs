@@ -193,7 +193,7 @@ public class ClusterDiagnosisTests
         var findings = await DiagnoseAsync(fixture, CertificateScope);
         var webhook = Single(findings, FindingCodes.CertManagerWebhookNotReady);
         Assert.Equal(new FindingObject("Deployment", "cert-manager", "cert-manager-webhook"), webhook.Object);
-        Assert.Contains(webhook.Evidence, e => e.Contains("failed calling webhook \\\"webhook.cert-manager.io\\\"", StringComparison.Ordinal));
+        Assert.Contains(webhook.Evidence, e => e.Contains("failed calling webhook \"webhook.cert-manager.io\"", StringComparison.Ordinal));
         Assert.Contains("Deployment cert-manager/cert-manager-webhook: not found (installed under another name, or not at all)", webhook.Evidence);
         Assert.Contains("kubectl -n cert-manager logs deploy/cert-manager-webhook", webhook.Remedy, StringComparison.Ordinal);
 
