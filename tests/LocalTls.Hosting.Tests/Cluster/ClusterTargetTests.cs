@@ -327,8 +327,17 @@ public class ClusterTargetTests
         var kubeconfig = dir.Combine("kubeconfig");
         server.WriteKubeconfig(kubeconfig);
 
-        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        var builder = Seed(kubeconfig, dir.Combine("caroot"));
+        // A resource that needs the certificate starts only once it is issued, as WaitFor promises.
+        builder.AddExecutable("consumer", "sleep", dir.Path, "600").WaitFor(builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()));
+        await using var app = await builder.BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        // The certificate's state at the moment the consumer starts.
+        var atConsumerStart = Task.Run(async () =>
+        {
+            await app.ResourceNotifications.WaitForResourceAsync("consumer", KnownResourceStates.Running, Ct);
+            return app.ResourceNotifications.TryGetCurrentState("app-tls", out var certificate) ? certificate.Snapshot.State?.Text : null;
+        }, Ct);
 
         var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
         Assert.True(issuer.Snapshot.State?.Text == KnownResourceStates.Running, Property(issuer, "localtls.problem"));
@@ -337,6 +346,7 @@ public class ClusterTargetTests
         var issued = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
         Assert.True(issued.Snapshot.State?.Text == KnownResourceStates.Running, Property(issued, "localtls.problem"));
         Assert.Equal("1", Property(issued, "localtls.revision"));
+        Assert.Equal(KnownResourceStates.Running, await atConsumerStart.WaitAsync(TimeSpan.FromSeconds(60), Ct));
         Assert.NotNull(Property(issued, "localtls.notAfter"));
         Assert.NotNull(Property(issued, "localtls.renewalTime"));
         // The CertificateRequest → Order → Challenge chain, as 'cmctl status certificate' shows it.
