@@ -19,48 +19,11 @@ public class ClusterFaultTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed class Cluster : IAsyncDisposable
-    {
-        private readonly TempDirectory dir = new();
-        private IAsyncDisposable? certManager;
-        private IAsyncDisposable? kubelet;
-
-        public required KubeApiServer Server { get; init; }
-
-        public string Kubeconfig => dir.Combine("kubeconfig");
-
-        public string CaStore => dir.Combine("caroot");
-
-        public static async Task<Cluster> StartAsync(bool ingressClass)
-        {
-            var server = await DoubleClient.StartAsync();
-            await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
-            if (ingressClass)
-            {
-                server.AddTraefikIngressClass();
-            }
-
-            var cluster = new Cluster { Server = server };
-            cluster.certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
-            cluster.kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-            server.WriteKubeconfig(cluster.Kubeconfig);
-            return cluster;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await (kubelet?.DisposeAsync() ?? ValueTask.CompletedTask);
-            await (certManager?.DisposeAsync() ?? ValueTask.CompletedTask);
-            await Server.DisposeAsync();
-            dir.Dispose();
-        }
-    }
-
     [Fact]
     public async Task Without_an_ingress_controller_issuers_and_certificates_wait_with_the_command_to_run_and_go_on_when_an_IngressClass_appears()
     {
         ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
-        await using var cluster = await Cluster.StartAsync(ingressClass: false);
+        await using var cluster = await DoubleCluster.StartAsync(ingressClass: false);
         await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
 
@@ -83,7 +46,7 @@ public class ClusterFaultTests
     [Fact]
     public async Task After_the_watches_drop_certificate_status_still_arrives_and_Renew_reaches_revision_2()
     {
-        await using var cluster = await Cluster.StartAsync(ingressClass: true);
+        await using var cluster = await DoubleCluster.StartAsync(ingressClass: true);
         await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
         await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "1", Ct).WaitAsync(TimeSpan.FromSeconds(150), Ct);
@@ -103,7 +66,7 @@ public class ClusterFaultTests
     {
         ClusterTarget.RetryInterval = TimeSpan.FromSeconds(1);
         ClusterTarget.WebhookTimeout = TimeSpan.FromSeconds(3);
-        await using var cluster = await Cluster.StartAsync(ingressClass: true);
+        await using var cluster = await DoubleCluster.StartAsync(ingressClass: true);
         cluster.Server.Faults.DelayNext(Faults.IsDryRun, TimeSpan.FromSeconds(10), count: 2);
         await using var app = await Seed(cluster.Kubeconfig, cluster.CaStore).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);

@@ -182,18 +182,12 @@ public class ClusterTargetTests
     [Fact]
     public async Task A_changed_option_changes_only_what_it_touches()
     {
-        using var dir = new TempDirectory();
-        await using var server = await DoubleClient.StartAsync();
-        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
-        server.AddTraefikIngressClass();
-        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
-        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-        var kubeconfig = dir.Combine("kubeconfig");
-        server.WriteKubeconfig(kubeconfig);
+        await using var cluster = await DoubleCluster.StartAsync();
+        var (server, certManager, kubeconfig) = (cluster.Server, cluster.CertManager, cluster.Kubeconfig);
 
         async Task RunOnceAsync(TimeSpan? duration)
         {
-            var builder = Seed(kubeconfig, dir.Combine("caroot"));
+            var builder = Seed(kubeconfig, cluster.CaStore);
             if (duration is { } d)
             {
                 builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()).WithDuration(d);
@@ -316,18 +310,12 @@ public class ClusterTargetTests
     [Fact]
     public async Task With_cert_manager_the_issuer_turns_Running_the_certificate_is_issued_reads_as_on_the_host_and_Renew_issues_the_next_revision()
     {
-        using var dir = new TempDirectory();
-        await using var server = await DoubleClient.StartAsync();
-        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
-        server.AddTraefikIngressClass();
+        await using var cluster = await DoubleCluster.StartAsync();
+        var (server, certManager, kubeconfig) = (cluster.Server, cluster.CertManager, cluster.Kubeconfig);
         // Every request of LocalTls's, the raw lists and watches included, must carry the kubeconfig's token.
         server.RequireBearerToken = true;
-        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
-        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-        var kubeconfig = dir.Combine("kubeconfig");
-        server.WriteKubeconfig(kubeconfig);
 
-        await using var app = await Seed(kubeconfig, dir.Combine("caroot")).BuildAsync(Ct);
+        await using var app = await Seed(kubeconfig, cluster.CaStore).BuildAsync(Ct);
         await app.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
 
         var issuer = await app.ResourceNotifications.WaitForResourceAsync("step-ca-acme", e => e.Snapshot.State?.Text is "Running" or "Failed", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
@@ -377,19 +365,13 @@ public class ClusterTargetTests
     [Fact]
     public async Task A_resource_that_waits_for_a_certificate_starts_only_once_it_is_issued()
     {
-        using var dir = new TempDirectory();
-        await using var server = await DoubleClient.StartAsync();
-        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
-        server.AddTraefikIngressClass();
-        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
+        await using var cluster = await DoubleCluster.StartAsync();
+        var (server, certManager, kubeconfig) = (cluster.Server, cluster.CertManager, cluster.Kubeconfig);
         // cert-manager's webhook not ready yet: the certificate waits for it.
         certManager.Webhook.Ready = false;
-        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-        var kubeconfig = dir.Combine("kubeconfig");
-        server.WriteKubeconfig(kubeconfig);
 
-        var builder = Seed(kubeconfig, dir.Combine("caroot"));
-        builder.AddExecutable("consumer", "sleep", dir.Path, "600").WaitFor(builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()));
+        var builder = Seed(kubeconfig, cluster.CaStore);
+        builder.AddExecutable("consumer", "sleep", cluster.Directory, "600").WaitFor(builder.CreateResourceBuilder(builder.Resources.OfType<CertificateResource>().Single()));
         await using var app = await builder.BuildAsync(Ct);
         // StartAsync returns once every resource has started, the held one included: not awaited until it may.
         var starting = app.StartAsync(Ct);
@@ -410,16 +392,10 @@ public class ClusterTargetTests
     [Fact]
     public async Task A_failed_issuance_reads_as_failures_with_cert_managers_next_retry_and_the_reason_it_failed()
     {
-        using var dir = new TempDirectory();
-        await using var server = await DoubleClient.StartAsync();
-        await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
-        server.AddTraefikIngressClass();
-        await using var certManager = LocalTls.KubeApiDouble.CertManager.CertManagerStandIn.Start(server);
-        await using var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-        var kubeconfig = dir.Combine("kubeconfig");
-        server.WriteKubeconfig(kubeconfig);
+        await using var cluster = await DoubleCluster.StartAsync();
+        var (server, certManager, kubeconfig) = (cluster.Server, cluster.CertManager, cluster.Kubeconfig);
 
-        var builder = Seed(kubeconfig, dir.Combine("caroot"));
+        var builder = Seed(kubeconfig, cluster.CaStore);
         // step-ca's ACME provisioner allows 90 days at most: the order fails at finalize, as it would in a cluster.
         // WithDuration refuses that where it is written, so the lifetime is set behind the builder's back.
         builder.Resources.OfType<CertificateResource>().Single().Duration = TimeSpan.FromDays(200);
