@@ -409,9 +409,11 @@ public sealed class SslipDnsServerTests : IAsyncLifetime
         var nx = await QueryAsync(server, "app.local.test", RecordType.A);
         Assert.Equal(1, Assert.IsType<SoaRecord>(Assert.Single(nx.AuthorityRecords)).NegativeCachingTTL);
 
-        // Without TCP the port is free for someone else's TCP listener.
-        using var listener = new TcpListener(IPAddress.Loopback, server.Port);
-        listener.Start();
+        // Without TCP nothing listens on the port: a connection is refused. (Binding the port ourselves would also
+        // fail when any other socket on this machine happens to use that number as its local port.)
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var refused = await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port), TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
     [Fact]
