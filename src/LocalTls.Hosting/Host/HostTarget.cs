@@ -26,6 +26,9 @@ internal sealed class HostTarget(
     StepCaLocator locator,
     IHostApplicationLifetime lifetime) : IAsyncDisposable
 {
+    /// <summary>How long a step-ca stopped on request may take to start again (a Restart) before the CA reads Exited.</summary>
+    internal static TimeSpan RestartGrace { get; set; } = TimeSpan.FromSeconds(3);
+
     private readonly ConcurrentDictionary<StepCaResource, HostCa> _cas = new();
     private readonly ConcurrentDictionary<SslipDnsResource, SslipDnsServer> _dns = new();
     private readonly ConcurrentDictionary<StepCaResource, List<AcmeIssuerResource>> _issuers = new();
@@ -302,7 +305,8 @@ internal sealed class HostTarget(
 
                 last = state;
                 host.ProcessState = state;
-                stopAsked = state == KnownResourceStates.Stopping || (stopAsked && state is not ("Starting" or "Waiting" or "Running"));
+                // Kept until the exit it announces is seen: a Restart may report Starting before the old process's Finished.
+                stopAsked = state == KnownResourceStates.Stopping || (stopAsked && state != KnownResourceStates.Running);
                 var pid = update.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
                 if (state == KnownResourceStates.Running)
                 {
@@ -339,12 +343,14 @@ internal sealed class HostTarget(
                 }
                 else if (state is "Exited" or "Finished" or "FailedToStart" || state == KnownResourceStates.RuntimeUnhealthy)
                 {
+                    var asked = stopAsked;
+                    stopAsked = false;
                     await ReportUnhealthyAsync(host.Ca, stopping);
 
                     // The exit can be reported before its last lines are streamed: read the whole log once more.
                     var lines = await LastLinesAsync(server, recent);
-                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines, stopAsked);
-                    if (IsStop(state, update.Snapshot.ExitCode, lines, stopAsked))
+                    var problem = StoppedProblem(host, server, state, update.Snapshot.ExitCode, lines, asked);
+                    if (IsStop(state, update.Snapshot.ExitCode, lines, asked))
                     {
                         logger.LogInformation("{Problem}", problem);
                     }
@@ -353,13 +359,33 @@ internal sealed class HostTarget(
                         logger.LogError("{Problem}", problem);
                     }
 
-                    await notifications.PublishUpdateAsync(host.Ca, s => s with
+                    var exitCode = update.Snapshot.ExitCode;
+                    Task PublishStoppedAsync() => notifications.PublishUpdateAsync(host.Ca, s => s with
                     {
                         State = new ResourceStateSnapshot(state is "FailedToStart" or "RuntimeUnhealthy" ? KnownResourceStates.FailedToStart : KnownResourceStates.Exited, KnownResourceStateStyles.Error),
-                        ExitCode = update.Snapshot.ExitCode,
+                        ExitCode = exitCode,
                         StopTimeStamp = DateTime.UtcNow,
                         Properties = s.Properties.With(LocalTlsProperties.Problem, problem),
                     });
+
+                    if (asked)
+                    {
+                        // Restart is a Stop and a Start: only a stop that stays down reads as Exited, because a resource
+                        // waiting for the CA (WaitFor) gives up on an Exited one. Meanwhile the CA reads Stopping.
+                        var stoppedAs = state;
+                        _ = Task.Run(async () =>
+                        {
+                            await Task.Delay(RestartGrace, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+                            if (!stopping.IsCancellationRequested && host.ProcessState == stoppedAs)
+                            {
+                                await PublishStoppedAsync();
+                            }
+                        }, CancellationToken.None);
+                    }
+                    else
+                    {
+                        await PublishStoppedAsync();
+                    }
                 }
                 else if (state is "Starting" or "Waiting")
                 {

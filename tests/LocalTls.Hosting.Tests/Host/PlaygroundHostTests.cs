@@ -69,15 +69,33 @@ public class PlaygroundHostTests
         Assert.Single(log.Lines, l => l.Contains(trust, StringComparison.Ordinal) && l.Contains(Path.Combine(store, "root_ca.crt"), StringComparison.Ordinal));
         Assert.Single(log.Lines, l => l.StartsWith(open, StringComparison.Ordinal));
 
-        // Restarting step-ca and the web project says nothing again.
+        // Restarting step-ca and the web project says nothing again. While step-ca restarts the CA never reads Exited:
+        // the web project waits for the CA, and a wait gives up on an Exited resource.
+        var caStates = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var e in app.ResourceNotifications.WatchAsync(watching.Token).WithCancellation(watching.Token))
+            {
+                if (e.Resource.Name == "step-ca" && e.Snapshot.State?.Text is { } state)
+                {
+                    caStates.Enqueue(state);
+                }
+            }
+        }, CancellationToken.None);
         foreach (var resource in new[] { "step-ca-server", "web" })
         {
-            Assert.True((await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.RestartCommand, ct).WaitAsync(TimeSpan.FromSeconds(60), ct)).Success);
+            var restarted = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.RestartCommand, ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+            Assert.True(restarted.Success, $"{resource}: {restarted.Message}");
         }
 
         await app.ResourceNotifications.WaitForResourceHealthyAsync("step-ca", ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
         await app.ResourceNotifications.WaitForResourceAsync("web", KnownResourceStates.Running, ct).WaitAsync(TimeSpan.FromSeconds(90), ct);
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        await watching.CancelAsync();
+        await watch.ContinueWith(_ => { }, TaskScheduler.Default);
+        Assert.Contains(KnownResourceStates.Stopping, caStates);
+        Assert.DoesNotContain(KnownResourceStates.Exited, caStates);
         Assert.Single(log.Lines, l => l.Contains("localtls trust install", StringComparison.Ordinal));
         Assert.Single(log.Lines, l => l.StartsWith("Open https://", StringComparison.Ordinal));
         await app.StopAsync(ct);
