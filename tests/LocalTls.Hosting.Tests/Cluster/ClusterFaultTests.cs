@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using k8s;
 using LocalTls.Cluster;
 using LocalTls.KubeApiDouble;
 using LocalTls.Tests.KubeApi;
@@ -54,7 +55,20 @@ public class ClusterFaultTests
         Assert.True(cluster.Server.DropWatches() > 0, "the certificate and issuer watches were open");
         var renew = await app.ResourceCommands.ExecuteCommandAsync("app-tls", ClusterTarget.RenewCommand, Ct);
         Assert.True(renew.Success, renew.Message);
-        var renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        ResourceEvent renewed;
+        try
+        {
+            renewed = await app.ResourceNotifications.WaitForResourceAsync("app-tls", e => e.Snapshot.State?.Text == KnownResourceStates.Running && Property(e, "localtls.revision") == "2", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+        }
+        catch (TimeoutException)
+        {
+            // Say which side stopped: the cluster's Certificate (cert-manager's work) or the dashboard (the watch).
+            var certificate = System.Text.Json.Nodes.JsonNode.Parse(k8s.KubernetesJson.Serialize(await cluster.Server.CreateClient().CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", "default", "certificates", "app-tls", Ct)));
+            app.ResourceNotifications.TryGetCurrentState("app-tls", out var shown);
+            Assert.Fail($"No revision 2 within 120 s. Cluster: status {certificate?["status"]?.ToJsonString()}. Dashboard: {shown?.Snapshot.State?.Text}, revision {(shown is null ? null : Property(shown, "localtls.revision"))}, problem {(shown is null ? null : Property(shown, "localtls.problem"))}.");
+            throw;
+        }
+
         Assert.Equal("2", Property(renewed, "localtls.revision"));
         // Resumed from its resourceVersion, not listed again: the status watcher listed the certificates once, before its first watch.
         Assert.Single(cluster.Server.Requests.Snapshot(), r => r.Method == "GET" && r.Path == "/apis/cert-manager.io/v1/certificates" && r.Query.Length == 0);
