@@ -174,6 +174,31 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         server.Api.Patch(Served(type), ns, name, "status", "application/merge-patch+json",
             new JsonObject { ["status"] = status.DeepClone() }.ToJsonString(), new WriteOptions(FieldManager: ControllerManager));
 
+    /// <summary>
+    /// A Certificate's status written as cert-manager's UpdateStatus does, against the resourceVersion it was computed
+    /// from: when someone changed the Certificate meanwhile (e.g. Renew set Issuing=True), the write is refused with a
+    /// conflict and the Certificate is looked at again, so that change is not overwritten.
+    /// </summary>
+    /// <returns>Whether the status was written.</returns>
+    private bool WriteCertificateStatus(string ns, string name, JsonObject status, JsonObject readFrom)
+    {
+        try
+        {
+            server.Api.Patch(Served(Certificates), ns, name, "status", "application/merge-patch+json",
+                new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["resourceVersion"] = (string?)readFrom["metadata"]?["resourceVersion"] },
+                    ["status"] = status.DeepClone(),
+                }.ToJsonString(), new WriteOptions(FieldManager: ControllerManager));
+            return true;
+        }
+        catch (ApiError e) when (e.Code == 409)
+        {
+            queue.Writer.TryWrite((Certificates, ns, name));
+            return false;
+        }
+    }
+
     private JsonObject Create(ResourceType type, string ns, JsonObject obj) =>
         server.Api.Create(Served(type), ns, obj, new WriteOptions(FieldManager: ControllerManager));
 
@@ -410,8 +435,11 @@ public sealed class CertManagerStandIn : IAsyncDisposable
 
         if (reason is null)
         {
-            WriteStatus(Certificates, ns, name, UpToDate(status, current!, spec, (long?)certificate["metadata"]!["generation"]));
-            ScheduleRenewal(ns, name, RenewalTime(current!, spec));
+            if (WriteCertificateStatus(ns, name, UpToDate(status, current!, spec, (long?)certificate["metadata"]!["generation"]), certificate))
+            {
+                ScheduleRenewal(ns, name, RenewalTime(current!, spec));
+            }
+
             current!.Dispose();
             return;
         }
@@ -432,8 +460,10 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         }
 
         current?.Dispose();
-        WriteStatus(Certificates, ns, name, status);
-        await IssueAsync(certificate, status, generation);
+        if (WriteCertificateStatus(ns, name, status, certificate))
+        {
+            await IssueAsync(certificate, status, generation);
+        }
     }
 
     private static X509Certificate2? CurrentCertificate(JsonObject? secret)
@@ -617,7 +647,7 @@ public sealed class CertManagerStandIn : IAsyncDisposable
                 $"The certificate request has failed to complete and will be retried: Failed to wait for order resource \"{requestName}\" to become ready: {failure}", generation);
             freshStatus["failedIssuanceAttempts"] = ((long?)freshStatus["failedIssuanceAttempts"] ?? 0) + 1;
             freshStatus["lastFailureTime"] = now;
-            WriteStatus(Certificates, ns, name, freshStatus);
+            WriteCertificateStatus(ns, name, freshStatus, fresh);
             return;
         }
 
@@ -651,8 +681,10 @@ public sealed class CertManagerStandIn : IAsyncDisposable
         freshStatus["failedIssuanceAttempts"] = null;
         freshStatus["lastFailureTime"] = null;
         var written = UpToDate(freshStatus, leaf, fresh["spec"]!, generation);
-        WriteStatus(Certificates, ns, name, written);
-        ScheduleRenewal(ns, name, RenewalTime(leaf, fresh["spec"]!));
+        if (WriteCertificateStatus(ns, name, written, fresh))
+        {
+            ScheduleRenewal(ns, name, RenewalTime(leaf, fresh["spec"]!));
+        }
     }
 
     private static JsonArray Owner(JsonObject owner) => new(new JsonObject
