@@ -67,13 +67,37 @@ public class CertManagerStandInTests
             $"/api/v1/namespaces/{ns}/secrets/{seed.Certificate.SecretName}", ns);
     }
 
-    private static async Task<(KubeApiServer Server, CertManagerStandIn CertManager, Kubelet Kubelet)> StartAsync()
+    /// <summary>The double with cert-manager's CRDs, the stand-in, and the kubelet running the real step-ca; disposed together.</summary>
+    private sealed class Running(KubeApiServer server, CertManagerStandIn certManager, Kubelet kubelet) : IAsyncDisposable
+    {
+        public KubeApiServer Server { get; } = server;
+
+        public CertManagerStandIn CertManager { get; } = certManager;
+
+        public async ValueTask DisposeAsync()
+        {
+            await kubelet.DisposeAsync();
+            await CertManager.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+    }
+
+    private static async Task<Running> StartAsync()
     {
         var server = await DoubleClient.StartAsync();
         await DiscoveryTests.ApplyCertManagerCrdsAsync(server);
         var certManager = CertManagerStandIn.Start(server);
         var kubelet = Kubelet.Start(server, new Dictionary<string, string> { ["step-ca"] = StepCaBinary.Path });
-        return (server, certManager, kubelet);
+        return new Running(server, certManager, kubelet);
+    }
+
+    /// <summary>The seed applied and its Certificate issued once (revision 1).</summary>
+    private static async Task<(string Issuer, string Certificate, string Secret, string Namespace)> IssuedSeedAsync(KubeApiServer server)
+    {
+        await ApplySeedAsync(server);
+        var paths = SeedPaths();
+        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+        return paths;
     }
 
     private static string Decode(JsonObject secret, string key) => Encoding.ASCII.GetString(Convert.FromBase64String((string)secret["data"]![key]!));
@@ -82,10 +106,8 @@ public class CertManagerStandInTests
     public async Task The_seed_ClusterIssuer_registers_and_its_Certificate_is_issued_with_a_chain_openssl_verifies_against_the_root()
     {
         var openssl = Tool.Require("openssl", "openssl");
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
         await ApplySeedAsync(server);
         var paths = SeedPaths();
 
@@ -141,13 +163,9 @@ public class CertManagerStandInTests
     [Fact]
     public async Task Issuing_True_set_through_the_status_subresource_issues_revision_2_with_a_new_serial()
     {
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
-        await ApplySeedAsync(server);
-        var paths = SeedPaths();
-        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
+        var paths = await IssuedSeedAsync(server);
         var (_, first) = await server.SendAsync("GET", paths.Secret);
         using var firstLeaf = X509Certificate2.CreateFromPem(Decode(first, "tls.crt"));
 
@@ -178,13 +196,9 @@ public class CertManagerStandInTests
     [Fact]
     public async Task Changed_dnsNames_issue_the_next_revision_for_the_new_names()
     {
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
-        await ApplySeedAsync(server);
-        var paths = SeedPaths();
-        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
+        var paths = await IssuedSeedAsync(server);
 
         const string added = "api.192.168.5.2.sslip.io";
         await ApplySeedAsync(server, json =>
@@ -206,13 +220,9 @@ public class CertManagerStandInTests
     [Fact]
     public async Task A_deleted_Secret_is_issued_again_as_the_next_revision()
     {
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
-        await ApplySeedAsync(server);
-        var paths = SeedPaths();
-        await EventuallyAsync(server, paths.Certificate, c => Is(c, "Ready", "True"), "the first issuance");
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
+        var paths = await IssuedSeedAsync(server);
 
         var (deleted, _) = await server.SendAsync("DELETE", paths.Secret);
         Assert.Equal(HttpStatusCode.OK, deleted);
@@ -225,10 +235,8 @@ public class CertManagerStandInTests
     [Fact]
     public async Task A_wrong_caBundle_leaves_the_ClusterIssuer_ErrRegisterACMEAccount_and_the_Certificate_unissued()
     {
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
         var stranger = CaGenerator.Create();
         await ApplySeedAsync(server, json =>
         {
@@ -265,10 +273,8 @@ public class CertManagerStandInTests
     [Fact]
     public async Task A_duration_beyond_the_provisioners_maximum_fails_the_issuance_with_failedIssuanceAttempts_and_lastFailureTime()
     {
-        var (server, certManager, kubelet) = await StartAsync();
-        await using var _s = server;
-        await using var _c = certManager;
-        await using var _k = kubelet;
+        await using var running = await StartAsync();
+        var (server, certManager) = (running.Server, running.CertManager);
 
         // The seed's issuer sends the duration (enableDurationFeature); step-ca's ACME provisioner allows 90 days at most.
         await ApplySeedAsync(server, json =>
