@@ -126,22 +126,7 @@ public class RunnableDoubleTests
         finally
         {
             // SIGTERM, as Ctrl+C or a service manager would: the double stops step-ca and removes its folders itself.
-            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync(Ct);
-            }
-
-            using var grace = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            grace.CancelAfter(TimeSpan.FromSeconds(15));
-            try
-            {
-                await process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(Ct);
-            }
+            await StopAsync(process);
         }
 
         Assert.Equal(0, process.ExitCode);
